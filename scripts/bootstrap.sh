@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what hexaops needs on a fresh Debian machine (root, Python 3.11): uv, then the
+# locked environment in .venv. Sourced by demo.sh and test.sh; safe to run again.
+set -euo pipefail
+
+export UV_PYTHON_DOWNLOADS=never   # use the machine's Python 3.11, never download one
+export UV_LINK_MODE=copy
+
+ensure_uv() {
+  if command -v uv >/dev/null 2>&1; then
+    UV=(uv)
+    return
+  fi
+  if python3 -m uv --version >/dev/null 2>&1; then
+    UV=(python3 -m uv)
+    return
+  fi
+  echo "==> installing uv" >&2
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq python3-pip >/dev/null
+  fi
+  python3 -m pip install --quiet uv 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages uv
+  if command -v uv >/dev/null 2>&1; then UV=(uv); else UV=(python3 -m uv); fi
+}
+
+# sync_env [extra uv sync args...]: the locked environment in .venv
+sync_env() {
+  ensure_uv
+  echo "==> syncing .venv from uv.lock" >&2
+  "${UV[@]}" sync --frozen --python python3.11 "$@"
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, format, types, then pytest on real embedded PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+sync_env
+echo "==> ruff" >&2
+.venv/bin/ruff check src tests
+.venv/bin/ruff format --check src tests
+echo "==> mypy" >&2
+.venv/bin/mypy
+echo "==> pytest" >&2
+exec .venv/bin/pytest -n 2 "$@"

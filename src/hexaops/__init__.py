@@ -1,0 +1,1 @@
+"""hexaops: AI-ops assistant for a multi-tenant Kubernetes platform."""

@@ -1,0 +1,186 @@
+"""Who may see and do what: scope resolution and the role × operation matrix.
+
+Resolution only finds objects in organizations the principal belongs to, so a user of one
+organization gets "not found" — never "forbidden" — for anything of another organization.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hexaops.platform.db.models import (
+    Application,
+    Function,
+    Membership,
+    Organization,
+    Project,
+    User,
+    Workspace,
+)
+from hexaops.platform.domain import ObjectStatus, Principal, Role, WorkspaceStatus
+from hexaops.platform.errors import Forbidden, InvalidInput, NotFound
+
+_ALL = frozenset(Role)
+_BUILDERS = frozenset({Role.OWNER, Role.ADMIN, Role.DEVELOPER})
+_ADMINS = frozenset({Role.OWNER, Role.ADMIN})
+
+# Operation (or read permission) → roles allowed. Anything missing here is denied.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "read": _ALL,
+    "audit.read": _ADMINS,
+    "action.approve": _ADMINS,
+    "member.add": _ADMINS,
+    "member.remove": _ADMINS,
+    "workspace.create": _ADMINS,
+    "workspace.delete": _ADMINS,
+    "project.create": _ADMINS,
+    "project.update_quota": _ADMINS,
+    "project.delete": _ADMINS,
+    "application.deploy": _BUILDERS,
+    "application.scale": _BUILDERS,
+    "application.restart": _BUILDERS,
+    "application.rollback": _BUILDERS,
+    "application.delete": _BUILDERS,
+    "application.set_hpa": _BUILDERS,
+    "function.deploy": _BUILDERS,
+    "function.set_scaling": _BUILDERS,
+    "function.delete": _BUILDERS,
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An organization the principal belongs to, and its role there."""
+
+    org: Organization
+    role: Role
+
+    def authorize(self, permission: str) -> None:
+        allowed = PERMISSIONS.get(permission, frozenset())
+        if self.role not in allowed:
+            needed = " or ".join(sorted(r.value for r in allowed)) or "nobody"
+            raise Forbidden(
+                f"your role in {self.org.slug} is {self.role.value}; {permission} needs {needed}. "
+                f"Ask an owner of {self.org.slug} to change your role or to do it for you."
+            )
+
+
+def resolve_user(session: Session, email: str) -> Principal:
+    """The principal of a platform user, by email."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(
+            f"no platform user {email!r}: check the address, or ask an organization owner to add you"
+        )
+    return Principal(id=user.email, user_id=user.id)
+
+
+def memberships(session: Session, principal: Principal) -> list[Scope]:
+    """Every organization the principal may act in (read once per session and principal)."""
+    cache: dict[str, list[Scope]] = session.info.setdefault("hexaops.memberships", {})
+    if principal.id not in cache:
+        cache[principal.id] = _load_memberships(session, principal)
+    return cache[principal.id]
+
+
+def _load_memberships(session: Session, principal: Principal) -> list[Scope]:
+    if principal.is_automation:
+        org = session.get(Organization, principal.automation_org_id)
+        return [] if org is None else [Scope(org, principal.automation_role or Role.VIEWER)]
+    rows = session.execute(
+        select(Organization, Membership.role)
+        .join(Membership, Membership.org_id == Organization.id)
+        .where(Membership.user_id == principal.user_id)
+        .order_by(Organization.slug)
+    )
+    return [Scope(org, Role(role)) for org, role in rows]
+
+
+def scope_of(session: Session, principal: Principal, org_id: int) -> Scope | None:
+    return next((s for s in memberships(session, principal) if s.org.id == org_id), None)
+
+
+def require_org(session: Session, principal: Principal, slug: str) -> Scope:
+    for scope in memberships(session, principal):
+        if scope.org.slug == slug:
+            return scope
+    raise NotFound(f"organization {slug!r} not found")
+
+
+def _live(status: str) -> bool:
+    return status not in (WorkspaceStatus.DELETED, ObjectStatus.DELETED)
+
+
+def require_workspace(
+    session: Session, principal: Principal, name: str, org: str | None = None
+) -> tuple[Scope, Workspace]:
+    """A live workspace by name among the principal's organizations (narrowed by `org`)."""
+    scopes = {s.org.id: s for s in memberships(session, principal) if org in (None, s.org.slug)}
+    if org is not None and not scopes:
+        raise NotFound(f"organization {org!r} not found")
+    found = session.scalars(
+        select(Workspace).where(
+            Workspace.name == name,
+            Workspace.org_id.in_(scopes),
+            Workspace.status != WorkspaceStatus.DELETED,
+        )
+    ).all()
+    if not found:
+        raise NotFound(f"workspace {name!r} not found" + (f" in {org}" if org else ""))
+    if len(found) > 1:
+        orgs = ", ".join(sorted(scopes[w.org_id].org.slug for w in found))
+        raise InvalidInput(
+            f"workspace {name!r} exists in several of your organizations ({orgs}): pass --org"
+        )
+    return scopes[found[0].org_id], found[0]
+
+
+def require_project(
+    session: Session, principal: Principal, workspace: str, project: str, org: str | None = None
+) -> tuple[Scope, Project]:
+    scope, ws = require_workspace(session, principal, workspace, org)
+    found = session.scalar(
+        select(Project).where(
+            Project.workspace_id == ws.id,
+            Project.name == project,
+            Project.status != ObjectStatus.DELETED,
+        )
+    )
+    if found is None:
+        raise NotFound(f"project {project!r} not found in workspace {workspace}")
+    return scope, found
+
+
+def require_application(
+    session: Session, principal: Principal, workspace: str, project: str, name: str, org: str | None
+) -> tuple[Scope, Application]:
+    scope, proj = require_project(session, principal, workspace, project, org)
+    found = session.scalar(
+        select(Application).where(
+            Application.project_id == proj.id,
+            Application.name == name,
+            Application.status != ObjectStatus.DELETED,
+        )
+    )
+    if found is None:
+        raise NotFound(f"application {name!r} not found in {workspace}/{project}")
+    return scope, found
+
+
+def require_function(
+    session: Session, principal: Principal, workspace: str, project: str, name: str, org: str | None
+) -> tuple[Scope, Function]:
+    scope, proj = require_project(session, principal, workspace, project, org)
+    found = session.scalar(
+        select(Function).where(
+            Function.project_id == proj.id,
+            Function.name == name,
+            Function.status != ObjectStatus.DELETED,
+        )
+    )
+    if found is None:
+        raise NotFound(f"function {name!r} not found in {workspace}/{project}")
+    return scope, found

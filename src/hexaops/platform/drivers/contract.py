@@ -1,0 +1,152 @@
+"""The driver contract: what the platform core asks of a cluster.
+
+A driver turns recorded platform actions into cluster state and reads that state back. The
+`sandbox` driver simulates a K3s host with vClusters in-process; the `kubernetes` driver talks to
+a real host cluster. Both must pass `tests/drivers/conformance.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from hexaops.platform.domain import NodePool, Quota, Resources
+
+
+class _Ref(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class WorkspaceRef(_Ref):
+    org: str
+    workspace: str
+
+    @property
+    def host_namespace(self) -> str:
+        """Namespace on the host cluster that holds this workspace's vCluster."""
+        return f"ws-{self.org}-{self.workspace}"
+
+
+class NamespaceRef(_Ref):
+    org: str
+    workspace: str
+    namespace: str
+
+    @property
+    def workspace_ref(self) -> WorkspaceRef:
+        return WorkspaceRef(org=self.org, workspace=self.workspace)
+
+
+class WorkloadRef(_Ref):
+    """An application (Deployment) or a function in a project namespace."""
+
+    org: str
+    workspace: str
+    namespace: str
+    name: str
+
+    @property
+    def namespace_ref(self) -> NamespaceRef:
+        return NamespaceRef(org=self.org, workspace=self.workspace, namespace=self.namespace)
+
+
+class WorkspaceSpec(BaseModel):
+    plan: str
+    kubernetes_version: str
+    node_pool: NodePool | None = None
+
+
+class ApplicationSpec(BaseModel):
+    image: str
+    replicas: int
+    resources: Resources
+    revision: int
+
+
+class FunctionSpec(BaseModel):
+    runtime: str
+    image: str
+    memory_bytes: int
+
+
+class HpaSpec(BaseModel):
+    min_replicas: int
+    max_replicas: int
+    target_cpu_percent: int
+
+
+class ObservedWorkspace(BaseModel):
+    status: str  # "provisioning" | "ready" | "failed"
+    message: str = ""
+    api_endpoint: str = ""
+    kubernetes_version: str = ""
+
+
+class ObservedPod(BaseModel):
+    name: str
+    phase: str  # Pending | Running | Succeeded | Failed
+    ready: bool
+    restarts: int = 0
+    node: str = ""
+
+
+class ObservedApplication(BaseModel):
+    image: str
+    replicas: int
+    ready_replicas: int
+    revision: int
+    resources: Resources
+    restart_generation: int = 0
+    pods: list[ObservedPod] = []
+    hpa: HpaSpec | None = None
+
+
+class ObservedFunction(BaseModel):
+    runtime: str
+    image: str
+    memory_bytes: int
+    concurrency: int | None = None
+    max_instances: int | None = None
+
+
+class PlatformDriver(Protocol):
+    """Operations every cluster driver provides. Writes are idempotent: repeating one is safe."""
+
+    name: str
+
+    def provision_workspace(self, ref: WorkspaceRef, spec: WorkspaceSpec) -> ObservedWorkspace: ...
+
+    def delete_workspace(self, ref: WorkspaceRef) -> None: ...
+
+    def get_workspace(self, ref: WorkspaceRef) -> ObservedWorkspace | None: ...
+
+    def create_namespace(self, ref: NamespaceRef, quota: Quota) -> None: ...
+
+    def set_quota(self, ref: NamespaceRef, quota: Quota) -> None: ...
+
+    def delete_namespace(self, ref: NamespaceRef) -> None: ...
+
+    def get_quota(self, ref: NamespaceRef) -> Quota | None: ...
+
+    def apply_application(self, ref: WorkloadRef, spec: ApplicationSpec) -> ObservedApplication: ...
+
+    def scale_application(self, ref: WorkloadRef, replicas: int) -> ObservedApplication: ...
+
+    def restart_application(self, ref: WorkloadRef) -> ObservedApplication: ...
+
+    def delete_application(self, ref: WorkloadRef) -> None: ...
+
+    def get_application(self, ref: WorkloadRef) -> ObservedApplication | None: ...
+
+    def set_hpa(self, ref: WorkloadRef, hpa: HpaSpec) -> None: ...
+
+    def apply_function(self, ref: WorkloadRef, spec: FunctionSpec) -> ObservedFunction: ...
+
+    def set_function_scaling(
+        self, ref: WorkloadRef, concurrency: int, max_instances: int
+    ) -> None: ...
+
+    def delete_function(self, ref: WorkloadRef) -> None: ...
+
+    def get_function(self, ref: WorkloadRef) -> ObservedFunction | None: ...

@@ -1,0 +1,374 @@
+"""The sandbox driver: an in-process K3s host with one vCluster per workspace.
+
+Cluster objects (vClusters, namespaces with quotas, deployments and their pods, HPAs, functions)
+live in the `sandbox_objects` table, so every hexaops process sees the same sandbox. The
+simulation is deterministic: pod names and node placement derive from names and revisions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from hexaops.platform.db.models import SandboxObject, utcnow
+from hexaops.platform.domain import Plan, Quota
+from hexaops.platform.drivers.contract import (
+    ApplicationSpec,
+    FunctionSpec,
+    HpaSpec,
+    NamespaceRef,
+    ObservedApplication,
+    ObservedFunction,
+    ObservedPod,
+    ObservedWorkspace,
+    WorkloadRef,
+    WorkspaceRef,
+    WorkspaceSpec,
+)
+from hexaops.platform.errors import DriverError
+
+HOST = "host"
+SHARED_NODES = ("k3s-shared-1", "k3s-shared-2", "k3s-shared-3")
+
+
+def _digest(*parts: object, length: int = 10) -> str:
+    text = "/".join(str(p) for p in parts)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+class SandboxDriver:
+    """Driver over the simulated cluster. Each call is one transaction on the sandbox store."""
+
+    name = "sandbox"
+
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    # -- store ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _get(
+        session: Session, cluster: str, kind: str, namespace: str, name: str
+    ) -> SandboxObject | None:
+        return session.get(SandboxObject, (cluster, kind, namespace, name), with_for_update=True)
+
+    @staticmethod
+    def _put(
+        session: Session,
+        cluster: str,
+        kind: str,
+        namespace: str,
+        name: str,
+        spec: dict[str, Any],
+        status: dict[str, Any],
+    ) -> None:
+        """Create or replace an object in one statement, bumping its resourceVersion."""
+        table = SandboxObject.__table__
+        statement = insert(SandboxObject).values(
+            cluster=cluster,
+            kind=kind,
+            namespace=namespace,
+            name=name,
+            spec=spec,
+            status=status,
+            resource_version=1,
+            updated_at=utcnow(),
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["cluster", "kind", "namespace", "name"],
+                set_={
+                    "spec": statement.excluded.spec,
+                    "status": statement.excluded.status,
+                    "resource_version": table.c.resource_version + 1,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+        # The identity map may hold the old row (read earlier in this transaction).
+        session.expire_all()
+
+    def _require_vcluster(self, session: Session, ref: WorkspaceRef) -> SandboxObject:
+        vcluster = self._get(session, HOST, "VCluster", ref.host_namespace, "vcluster")
+        if vcluster is None:
+            raise DriverError(f"workspace {ref.org}/{ref.workspace} has no vCluster in the sandbox")
+        return vcluster
+
+    def _require_namespace(self, session: Session, ref: NamespaceRef) -> SandboxObject:
+        cluster = ref.workspace_ref.host_namespace
+        self._require_vcluster(session, ref.workspace_ref)
+        namespace = self._get(session, cluster, "Namespace", "", ref.namespace)
+        if namespace is None:
+            raise DriverError(
+                f"namespace {ref.namespace} does not exist in workspace {ref.org}/{ref.workspace}"
+            )
+        return namespace
+
+    # -- workspaces ----------------------------------------------------------------------
+
+    def provision_workspace(self, ref: WorkspaceRef, spec: WorkspaceSpec) -> ObservedWorkspace:
+        observed = ObservedWorkspace(
+            status="ready",
+            message="vCluster is running",
+            api_endpoint=f"https://{ref.host_namespace}.vcluster.sandbox.local",
+            kubernetes_version=spec.kubernetes_version,
+        )
+        with self._sessions.begin() as session:
+            self._put(
+                session,
+                HOST,
+                "VCluster",
+                ref.host_namespace,
+                "vcluster",
+                spec.model_dump(mode="json"),
+                observed.model_dump(mode="json"),
+            )
+        return observed
+
+    def delete_workspace(self, ref: WorkspaceRef) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(SandboxObject).where(SandboxObject.cluster == ref.host_namespace)
+            )
+            session.execute(
+                delete(SandboxObject).where(
+                    SandboxObject.cluster == HOST, SandboxObject.namespace == ref.host_namespace
+                )
+            )
+
+    def get_workspace(self, ref: WorkspaceRef) -> ObservedWorkspace | None:
+        with self._sessions() as session:
+            obj = session.get(SandboxObject, (HOST, "VCluster", ref.host_namespace, "vcluster"))
+            return None if obj is None else ObservedWorkspace.model_validate(obj.status)
+
+    # -- namespaces ----------------------------------------------------------------------
+
+    def create_namespace(self, ref: NamespaceRef, quota: Quota) -> None:
+        with self._sessions.begin() as session:
+            self._require_vcluster(session, ref.workspace_ref)
+            self._put(
+                session,
+                ref.workspace_ref.host_namespace,
+                "Namespace",
+                "",
+                ref.namespace,
+                {"quota": quota.model_dump()},
+                {"phase": "Active"},
+            )
+
+    def set_quota(self, ref: NamespaceRef, quota: Quota) -> None:
+        with self._sessions.begin() as session:
+            namespace = self._require_namespace(session, ref)
+            namespace.spec = {**namespace.spec, "quota": quota.model_dump()}
+            namespace.resource_version += 1
+
+    def delete_namespace(self, ref: NamespaceRef) -> None:
+        with self._sessions.begin() as session:
+            cluster = ref.workspace_ref.host_namespace
+            session.execute(
+                delete(SandboxObject).where(
+                    SandboxObject.cluster == cluster, SandboxObject.namespace == ref.namespace
+                )
+            )
+            session.execute(
+                delete(SandboxObject).where(
+                    SandboxObject.cluster == cluster,
+                    SandboxObject.kind == "Namespace",
+                    SandboxObject.name == ref.namespace,
+                )
+            )
+
+    def get_quota(self, ref: NamespaceRef) -> Quota | None:
+        with self._sessions() as session:
+            key = (ref.workspace_ref.host_namespace, "Namespace", "", ref.namespace)
+            obj = session.get(SandboxObject, key)
+            return None if obj is None else Quota.model_validate(obj.spec["quota"])
+
+    # -- applications --------------------------------------------------------------------
+
+    def _nodes(self, session: Session, ref: WorkspaceRef) -> list[str]:
+        spec = WorkspaceSpec.model_validate(self._require_vcluster(session, ref).spec)
+        if spec.plan == Plan.DEDICATED and spec.node_pool is not None:
+            return [f"{ref.host_namespace}-pool-{i + 1}" for i in range(spec.node_pool.nodes)]
+        return list(SHARED_NODES)
+
+    def _pods(
+        self, session: Session, ref: WorkloadRef, spec: ApplicationSpec, restart_generation: int
+    ) -> list[dict[str, Any]]:
+        nodes = self._nodes(session, ref.namespace_ref.workspace_ref)
+        template = _digest(ref.name, spec.image, spec.revision, restart_generation)
+        return [
+            ObservedPod(
+                name=f"{ref.name}-{template}-{_digest(template, i, length=5)}",
+                phase="Running",
+                ready=True,
+                restarts=0,
+                node=nodes[i % len(nodes)],
+            ).model_dump()
+            for i in range(spec.replicas)
+        ]
+
+    def _write_deployment(
+        self, session: Session, ref: WorkloadRef, spec: ApplicationSpec, restart_generation: int
+    ) -> ObservedApplication:
+        self._require_namespace(session, ref.namespace_ref)
+        pods = self._pods(session, ref, spec, restart_generation)
+        self._put(
+            session,
+            ref.namespace_ref.workspace_ref.host_namespace,
+            "Deployment",
+            ref.namespace,
+            ref.name,
+            {**spec.model_dump(mode="json"), "restart_generation": restart_generation},
+            {"pods": pods},
+        )
+        return self._observe_application(session, ref)
+
+    def _observe_application(self, session: Session, ref: WorkloadRef) -> ObservedApplication:
+        cluster = ref.namespace_ref.workspace_ref.host_namespace
+        obj = session.get(SandboxObject, (cluster, "Deployment", ref.namespace, ref.name))
+        if obj is None:
+            raise DriverError(f"application {ref.name} does not exist in namespace {ref.namespace}")
+        spec = ApplicationSpec.model_validate(obj.spec)
+        pods = [ObservedPod.model_validate(p) for p in obj.status.get("pods", [])]
+        hpa = session.get(
+            SandboxObject, (cluster, "HorizontalPodAutoscaler", ref.namespace, ref.name)
+        )
+        return ObservedApplication(
+            image=spec.image,
+            replicas=spec.replicas,
+            ready_replicas=sum(p.ready for p in pods),
+            revision=spec.revision,
+            resources=spec.resources,
+            restart_generation=int(obj.spec.get("restart_generation", 0)),
+            pods=pods,
+            hpa=None if hpa is None else HpaSpec.model_validate(hpa.spec),
+        )
+
+    def _deployment(self, session: Session, ref: WorkloadRef) -> tuple[ApplicationSpec, int]:
+        cluster = ref.namespace_ref.workspace_ref.host_namespace
+        obj = self._get(session, cluster, "Deployment", ref.namespace, ref.name)
+        if obj is None:
+            raise DriverError(f"application {ref.name} does not exist in namespace {ref.namespace}")
+        return ApplicationSpec.model_validate(obj.spec), int(obj.spec.get("restart_generation", 0))
+
+    def apply_application(self, ref: WorkloadRef, spec: ApplicationSpec) -> ObservedApplication:
+        with self._sessions.begin() as session:
+            cluster = ref.namespace_ref.workspace_ref.host_namespace
+            existing = self._get(session, cluster, "Deployment", ref.namespace, ref.name)
+            generation = 0 if existing is None else int(existing.spec.get("restart_generation", 0))
+            return self._write_deployment(session, ref, spec, generation)
+
+    def scale_application(self, ref: WorkloadRef, replicas: int) -> ObservedApplication:
+        with self._sessions.begin() as session:
+            spec, generation = self._deployment(session, ref)
+            return self._write_deployment(
+                session, ref, spec.model_copy(update={"replicas": replicas}), generation
+            )
+
+    def restart_application(self, ref: WorkloadRef) -> ObservedApplication:
+        with self._sessions.begin() as session:
+            spec, generation = self._deployment(session, ref)
+            return self._write_deployment(session, ref, spec, generation + 1)
+
+    def delete_application(self, ref: WorkloadRef) -> None:
+        with self._sessions.begin() as session:
+            cluster = ref.namespace_ref.workspace_ref.host_namespace
+            session.execute(
+                delete(SandboxObject).where(
+                    SandboxObject.cluster == cluster,
+                    SandboxObject.kind.in_(("Deployment", "HorizontalPodAutoscaler")),
+                    SandboxObject.namespace == ref.namespace,
+                    SandboxObject.name == ref.name,
+                )
+            )
+
+    def get_application(self, ref: WorkloadRef) -> ObservedApplication | None:
+        with self._sessions() as session:
+            try:
+                return self._observe_application(session, ref)
+            except DriverError:
+                return None
+
+    def set_hpa(self, ref: WorkloadRef, hpa: HpaSpec) -> None:
+        with self._sessions.begin() as session:
+            spec, generation = self._deployment(session, ref)
+            cluster = ref.namespace_ref.workspace_ref.host_namespace
+            self._put(
+                session,
+                cluster,
+                "HorizontalPodAutoscaler",
+                ref.namespace,
+                ref.name,
+                hpa.model_dump(),
+                {},
+            )
+            # The HPA controller brings replicas into [min, max] right away.
+            replicas = min(max(spec.replicas, hpa.min_replicas), hpa.max_replicas)
+            if replicas != spec.replicas:
+                self._write_deployment(
+                    session, ref, spec.model_copy(update={"replicas": replicas}), generation
+                )
+
+    # -- functions -----------------------------------------------------------------------
+
+    def apply_function(self, ref: WorkloadRef, spec: FunctionSpec) -> ObservedFunction:
+        with self._sessions.begin() as session:
+            self._require_namespace(session, ref.namespace_ref)
+            cluster = ref.namespace_ref.workspace_ref.host_namespace
+            existing = self._get(session, cluster, "Function", ref.namespace, ref.name)
+            scaling = {} if existing is None else existing.status
+            self._put(
+                session,
+                cluster,
+                "Function",
+                ref.namespace,
+                ref.name,
+                spec.model_dump(),
+                scaling,
+            )
+            return ObservedFunction(**spec.model_dump(), **scaling)
+
+    def set_function_scaling(self, ref: WorkloadRef, concurrency: int, max_instances: int) -> None:
+        with self._sessions.begin() as session:
+            cluster = ref.namespace_ref.workspace_ref.host_namespace
+            obj = self._get(session, cluster, "Function", ref.namespace, ref.name)
+            if obj is None:
+                raise DriverError(
+                    f"function {ref.name} does not exist in namespace {ref.namespace}"
+                )
+            obj.status = {"concurrency": concurrency, "max_instances": max_instances}
+            obj.resource_version += 1
+
+    def delete_function(self, ref: WorkloadRef) -> None:
+        with self._sessions.begin() as session:
+            cluster = ref.namespace_ref.workspace_ref.host_namespace
+            obj = self._get(session, cluster, "Function", ref.namespace, ref.name)
+            if obj is not None:
+                session.delete(obj)
+
+    def get_function(self, ref: WorkloadRef) -> ObservedFunction | None:
+        with self._sessions() as session:
+            cluster = ref.namespace_ref.workspace_ref.host_namespace
+            obj = session.get(SandboxObject, (cluster, "Function", ref.namespace, ref.name))
+            return None if obj is None else ObservedFunction(**obj.spec, **obj.status)
+
+    def list_objects(self, cluster: str | None = None) -> list[dict[str, Any]]:
+        """Every object of the sandbox (or of one vCluster), for status views and tests."""
+        with self._sessions() as session:
+            query = select(SandboxObject).order_by(
+                SandboxObject.cluster,
+                SandboxObject.kind,
+                SandboxObject.namespace,
+                SandboxObject.name,
+            )
+            if cluster is not None:
+                query = query.where(SandboxObject.cluster == cluster)
+            return [
+                {"cluster": o.cluster, "kind": o.kind, "namespace": o.namespace, "name": o.name}
+                for o in session.scalars(query)
+            ]

@@ -1,0 +1,22 @@
+"""The `hexaops` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from hexaops.ui.cli import bench, platform
+from hexaops.ui.cli.demo import demo
+
+app = typer.Typer(
+    name="hexaops",
+    help="hexaops — AI-ops assistant for a multi-tenant Kubernetes platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(platform.app, name="platform")
+app.add_typer(bench.app, name="bench")
+app.command("demo")(demo)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,42 @@
+"""`hexaops bench …`: performance figures, each against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from hexaops.platform.bench import bench_platform
+from hexaops.ui.cli.output import JsonFlag, console, emit_json
+
+app = typer.Typer(
+    help="Benchmarks (figures and ratios against a same-run baseline).", no_args_is_help=True
+)
+
+
+@app.command("platform")
+def platform_bench(
+    workspaces: Annotated[int, typer.Option("--workspaces", min=1, max=100_000)] = 1000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create N workspaces with a project each through the action pipeline (goal: 1,000 < 10 s)."""
+    if as_json:
+        result = bench_platform(workspaces)
+        emit_json(result)
+        return
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("workspaces + projects", total=workspaces)
+        result = bench_platform(workspaces, lambda done: progress.update(task, completed=done))
+    p, b = result.pipeline, result.baseline
+    console.print(f"[bold]bench platform[/bold]: {workspaces} workspaces + {workspaces} projects")
+    for f in (p, b):
+        console.print(
+            f"  {f.name:<9} {f.operations} actions in {f.seconds:.2f} s — {f.ops_per_second:.0f} actions/s, "
+            f"p50 {f.p50_ms:.2f} ms, p95 {f.p95_ms:.2f} ms"
+        )
+    console.print(f"  pipeline / baseline time: {result.overhead_ratio:.2f}×")
+    verdict = "[green]met[/green]" if result.goal_met else "[red]missed[/red]"
+    console.print(
+        f"  goal ({workspaces} workspaces in under {result.goal_seconds * workspaces / 1000:.1f} s): {verdict}"
+    )
