@@ -5,6 +5,7 @@ Invalid settings fail fast with a message that names the variable to fix.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -45,7 +46,14 @@ class Settings(BaseSettings):
         return value
 
 
-_ENV_NAMES = {"database_url": "DATABASE_URL"}
+_ALIASES = {"DATABASE_URL": ("DATABASE_URL", "HEXAOPS_DATABASE_URL")}
+
+
+def _variable_set(field: str) -> str:
+    """The environment variable behind a field, as the user spelled it (aliases included)."""
+    if field in _ALIASES:  # pydantic names the first alias; say the one that was set
+        return next((v for v in _ALIASES[field] if v in os.environ), field)
+    return f"HEXAOPS_{field.upper()}"
 
 
 def load_settings() -> Settings:
@@ -56,6 +64,6 @@ def load_settings() -> Settings:
         problems = []
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "?"
-            variable = _ENV_NAMES.get(field, f"HEXAOPS_{field.upper()}")
+            variable = _variable_set(field)
             problems.append(f"{variable}: {error['msg']}")
         raise ConfigurationError("invalid settings — " + "; ".join(problems)) from None

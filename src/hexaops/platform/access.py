@@ -6,7 +6,9 @@ organization gets "not found" — never "forbidden" — for anything of another 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,12 +80,24 @@ def resolve_user(session: Session, email: str) -> Principal:
     return Principal(id=user.email, user_id=user.id)
 
 
+_T = TypeVar("_T")
+
+
+def _once_per_session(session: Session, key: tuple[object, ...], load: Callable[[], _T]) -> _T:
+    """Resolve `key` once per session: an action's steps each run in one short transaction,
+    and its scope and plan resolve the same objects."""
+    cache: dict[tuple[object, ...], Any] = session.info.setdefault("hexaops.access", {})
+    if key not in cache:
+        cache[key] = load()
+    result: _T = cache[key]
+    return result
+
+
 def memberships(session: Session, principal: Principal) -> list[Scope]:
-    """Every organization the principal may act in (read once per session and principal)."""
-    cache: dict[str, list[Scope]] = session.info.setdefault("hexaops.memberships", {})
-    if principal.id not in cache:
-        cache[principal.id] = _load_memberships(session, principal)
-    return cache[principal.id]
+    """Every organization the principal may act in."""
+    return _once_per_session(
+        session, ("memberships", principal.id), lambda: _load_memberships(session, principal)
+    )
 
 
 def _load_memberships(session: Session, principal: Principal) -> list[Scope]:
@@ -110,14 +124,20 @@ def require_org(session: Session, principal: Principal, slug: str) -> Scope:
     raise NotFound(f"organization {slug!r} not found")
 
 
-def _live(status: str) -> bool:
-    return status not in (WorkspaceStatus.DELETED, ObjectStatus.DELETED)
-
-
 def require_workspace(
     session: Session, principal: Principal, name: str, org: str | None = None
 ) -> tuple[Scope, Workspace]:
     """A live workspace by name among the principal's organizations (narrowed by `org`)."""
+    return _once_per_session(
+        session,
+        ("workspace", principal.id, name, org),
+        lambda: _load_workspace(session, principal, name, org),
+    )
+
+
+def _load_workspace(
+    session: Session, principal: Principal, name: str, org: str | None
+) -> tuple[Scope, Workspace]:
     scopes = {s.org.id: s for s in memberships(session, principal) if org in (None, s.org.slug)}
     if org is not None and not scopes:
         raise NotFound(f"organization {org!r} not found")
@@ -141,6 +161,16 @@ def require_workspace(
 def require_project(
     session: Session, principal: Principal, workspace: str, project: str, org: str | None = None
 ) -> tuple[Scope, Project]:
+    return _once_per_session(
+        session,
+        ("project", principal.id, workspace, project, org),
+        lambda: _load_project(session, principal, workspace, project, org),
+    )
+
+
+def _load_project(
+    session: Session, principal: Principal, workspace: str, project: str, org: str | None
+) -> tuple[Scope, Project]:
     scope, ws = require_workspace(session, principal, workspace, org)
     found = session.scalar(
         select(Project).where(
@@ -154,33 +184,44 @@ def require_project(
     return scope, found
 
 
-def require_application(
-    session: Session, principal: Principal, workspace: str, project: str, name: str, org: str | None
-) -> tuple[Scope, Application]:
+_Workload = TypeVar("_Workload", Application, Function)
+
+
+def _require_in_project(
+    session: Session,
+    principal: Principal,
+    model: type[_Workload],
+    location: tuple[str, str, str | None],
+    name: str,
+) -> tuple[Scope, _Workload]:
+    workspace, project, org = location
     scope, proj = require_project(session, principal, workspace, project, org)
     found = session.scalar(
-        select(Application).where(
-            Application.project_id == proj.id,
-            Application.name == name,
-            Application.status != ObjectStatus.DELETED,
+        select(model).where(
+            model.project_id == proj.id, model.name == name, model.status != ObjectStatus.DELETED
         )
     )
     if found is None:
-        raise NotFound(f"application {name!r} not found in {workspace}/{project}")
+        kind = model.__name__.lower()
+        raise NotFound(f"{kind} {name!r} not found in {workspace}/{project}")
+    return scope, found
+
+
+def require_application(
+    session: Session, principal: Principal, workspace: str, project: str, name: str, org: str | None
+) -> tuple[Scope, Application]:
+    scope, found = _require_in_project(
+        session, principal, Application, (workspace, project, org), name
+    )
+    assert isinstance(found, Application)
     return scope, found
 
 
 def require_function(
     session: Session, principal: Principal, workspace: str, project: str, name: str, org: str | None
 ) -> tuple[Scope, Function]:
-    scope, proj = require_project(session, principal, workspace, project, org)
-    found = session.scalar(
-        select(Function).where(
-            Function.project_id == proj.id,
-            Function.name == name,
-            Function.status != ObjectStatus.DELETED,
-        )
+    scope, found = _require_in_project(
+        session, principal, Function, (workspace, project, org), name
     )
-    if found is None:
-        raise NotFound(f"function {name!r} not found in {workspace}/{project}")
+    assert isinstance(found, Function)
     return scope, found

@@ -106,6 +106,7 @@ class ActionPipeline:
                     risk=risk,
                     status=ActionStatus.EXECUTING if auto else ActionStatus.PENDING,
                     requested_by=principal.id,
+                    principal=principal.to_record(),
                     idempotency_key=idempotency_key,
                     approved_by=AUTO_APPROVER if auto else None,
                 )
@@ -118,8 +119,10 @@ class ActionPipeline:
                 audit(session, action, principal.id, status=ActionStatus.APPROVED, plan=shown_plan)
                 audit(session, action, "platform")
                 action_id = action.id
-        except IntegrityError as exc:
-            if idempotency_key and "uq_actions_idempotency" in str(exc.orig):
+        except IntegrityError:
+            # A concurrent retry under the same key may win on any unique index (the name, or the
+            # key itself): when the key now exists, this request is that retry.
+            if idempotency_key:
                 with self._sessions() as session:
                     existing = self._by_key(session, principal, idempotency_key)
                     if existing is not None:
@@ -128,22 +131,23 @@ class ActionPipeline:
                 f"{op.kind} on {params.get('name', '')!r} collided with a concurrent change "
                 "(the name was just taken): list again and retry"
             ) from None
-        return self._execute(action_id, principal.id, op, plan)
+        return self._execute(action_id, principal, op, plan)
 
     def approve(self, principal: Principal, action_id: int, note: str = "") -> ActionView:
         """Approve a pending action and run it (approval and start share a transaction)."""
         with self._sessions.begin() as session:
             action = self._decidable(session, principal, action_id)
+            op, plan = self._rebuild(action)
+            self._recheck(session, action, op, plan)
             action.status, action.approved_by, action.decision_note = (
                 ActionStatus.APPROVED,
                 principal.id,
                 note,
             )
             audit(session, action, principal.id)
-            op, plan = self._rebuild(action)
             self._start(session, action, op, plan)
-            requested_by = action.requested_by
-        return self._execute(action_id, requested_by, op, plan)
+            requester = Principal.from_record(action.principal)
+        return self._execute(action_id, requester, op, plan)
 
     def reject(self, principal: Principal, action_id: int, note: str = "") -> ActionView:
         with self._sessions.begin() as session:
@@ -169,17 +173,26 @@ class ActionPipeline:
                 return ActionView.of(action)  # already run (or running) elsewhere: never twice
             op, plan = self._rebuild(action)
             self._start(session, action, op, plan)
-            requested_by = action.requested_by
-        return self._execute(action_id, requested_by, op, plan)
+            requester = Principal.from_record(action.principal)
+        return self._execute(action_id, requester, op, plan)
+
+    @staticmethod
+    def _recheck(session: Session, action: Action, op: Operation, plan: ActionPlan) -> None:
+        try:
+            op.recheck(OpContext(session, Principal.from_record(action.principal)), plan)
+        except PlatformError as exc:
+            raise Conflict(
+                f"action {action.id} no longer applies ({exc.message}); reject it and request again"
+            ) from None
 
     @staticmethod
     def _start(session: Session, action: Action, op: Operation, plan: ActionPlan) -> None:
-        op.start(OpContext(session, Principal(id=action.requested_by)), plan)
+        op.start(OpContext(session, Principal.from_record(action.principal)), plan)
         action.status = ActionStatus.EXECUTING
         audit(session, action, "platform")
 
     def _execute(
-        self, action_id: int, requested_by: str, op: Operation, plan: ActionPlan
+        self, action_id: int, requester: Principal, op: Operation, plan: ActionPlan
     ) -> ActionView:
         """Drive the cluster outside any transaction, then record the outcome in one."""
         result: dict[str, Any] | None = None
@@ -195,7 +208,7 @@ class ActionPipeline:
 
         with self._sessions.begin() as session:
             # Only this run moved the action to executing, so nobody else writes it now.
-            ctx = OpContext(session, Principal(id=requested_by))
+            ctx = OpContext(session, requester)
             if error is None:
                 assert result is not None
                 op.record(ctx, plan, result)

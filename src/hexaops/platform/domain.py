@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -231,3 +232,21 @@ class Principal:
     @property
     def is_automation(self) -> bool:
         return self.automation_org_id is not None
+
+    def to_record(self) -> dict[str, str | int | None]:
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "automation_org_id": self.automation_org_id,
+            "automation_role": None if self.automation_role is None else self.automation_role.value,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Principal:
+        role = record.get("automation_role")
+        return cls(
+            id=record["id"],
+            user_id=record.get("user_id"),
+            automation_org_id=record.get("automation_org_id"),
+            automation_role=None if role is None else Role(role),
+        )

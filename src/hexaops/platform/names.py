@@ -9,8 +9,8 @@ from hexaops.platform.errors import InvalidInput
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
-# Hosts namespaces are named "ws-<org>-<workspace>", which must stay a DNS-1123 label (63).
-MAX_LENGTH = {"organization": 20, "workspace": 39, "project": 63, "application": 63, "function": 63}
+# A workspace's host namespace is "<org>-<workspace>-<digest5>", a DNS-1123 label (<= 63).
+MAX_LENGTH = {"organization": 20, "workspace": 36, "project": 63, "application": 63, "function": 63}
 
 
 def check_name(kind: str, name: str) -> str:

@@ -36,6 +36,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def live_name_unique(table: str, parent: str) -> Index:
+    """Names are unique among a parent's objects that are not deleted."""
+    return Index(
+        f"uq_{table}_live_name",
+        parent,
+        "name",
+        unique=True,
+        postgresql_where=text("status <> 'deleted'"),
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {
@@ -78,15 +89,7 @@ class Workspace(Base):
     """A vCluster on the host cluster."""
 
     __tablename__ = "workspaces"
-    __table_args__ = (
-        Index(
-            "uq_workspaces_live_name",
-            "org_id",
-            "name",
-            unique=True,
-            postgresql_where=text("status <> 'deleted'"),
-        ),
-    )
+    __table_args__ = (live_name_unique("workspaces", "org_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -106,15 +109,7 @@ class Project(Base):
     """A namespace inside a workspace, with a resource quota."""
 
     __tablename__ = "projects"
-    __table_args__ = (
-        Index(
-            "uq_projects_live_name",
-            "workspace_id",
-            "name",
-            unique=True,
-            postgresql_where=text("status <> 'deleted'"),
-        ),
-    )
+    __table_args__ = (live_name_unique("projects", "workspace_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
@@ -133,15 +128,7 @@ class Application(Base):
     """A Deployment in a project; each change of image or resources is a new revision."""
 
     __tablename__ = "applications"
-    __table_args__ = (
-        Index(
-            "uq_applications_live_name",
-            "project_id",
-            "name",
-            unique=True,
-            postgresql_where=text("status <> 'deleted'"),
-        ),
-    )
+    __table_args__ = (live_name_unique("applications", "project_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
@@ -163,15 +150,7 @@ class Function(Base):
     """A serverless function in a project (scales on concurrency, may scale to zero)."""
 
     __tablename__ = "functions"
-    __table_args__ = (
-        Index(
-            "uq_functions_live_name",
-            "project_id",
-            "name",
-            unique=True,
-            postgresql_where=text("status <> 'deleted'"),
-        ),
-    )
+    __table_args__ = (live_name_unique("functions", "project_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
@@ -228,6 +207,9 @@ class Action(Base):
     risk: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), index=True)
     requested_by: Mapped[str] = mapped_column(String(320))
+    # The requesting principal as authenticated (user or automation policy): a pending action
+    # is planned again as this principal when it is approved.
+    principal: Mapped[dict[str, Any]] = mapped_column()
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     approved_by: Mapped[str | None] = mapped_column(String(320), nullable=True)
     decision_note: Mapped[str] = mapped_column(Text, default="")

@@ -7,6 +7,7 @@ a real host cluster. Both must pass `tests/drivers/conformance.py`.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -24,8 +25,13 @@ class WorkspaceRef(_Ref):
 
     @property
     def host_namespace(self) -> str:
-        """Namespace on the host cluster that holds this workspace's vCluster."""
-        return f"ws-{self.org}-{self.workspace}"
+        """Namespace on the host cluster that holds this workspace's vCluster.
+
+        Names may contain '-', so "acme"/"eu-prod" and "acme-eu"/"prod" read alike: a digest of
+        the pair keeps them apart (at most 20 + 1 + 36 + 1 + 5 = 63 characters, a DNS label).
+        """
+        digest = hashlib.sha256(f"{self.org}/{self.workspace}".encode()).hexdigest()[:5]
+        return f"{self.org}-{self.workspace}-{digest}"
 
 
 class NamespaceRef(_Ref):

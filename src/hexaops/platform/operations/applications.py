@@ -51,6 +51,8 @@ def _refs(scope: Scope, workspace: str, project: Project, name: str) -> dict[str
 def _check_fits(
     ctx: OpContext, project: Project, resources: Resources, replicas: int, excluding: int | None
 ) -> None:
+    # Serialize quota checks of one project: concurrent deploys must not both fit the last slot.
+    ctx.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
     quota = project_quota(project)
     need = used_by_applications(
         ctx.session, project.id, excluding=excluding
@@ -59,6 +61,16 @@ def _check_fits(
         raise QuotaExceeded(
             f"project {project.name} quota would be exceeded ({'; '.join(over)}): lower replicas or "
             "requests, or raise the quota (hexaops platform project update --cpu/--memory/--pods)"
+        )
+
+
+def _check_autoscaling_bounds(ctx: OpContext, app: Application, replicas: int) -> None:
+    """An HPA owns the replica count within its bounds; asking outside them would be undone."""
+    hpa = ctx.session.scalar(select(ScalingPolicy).where(ScalingPolicy.application_id == app.id))
+    if hpa is not None and not hpa.min_replicas <= replicas <= hpa.max_replicas:
+        raise InvalidInput(
+            f"application {app.name} is autoscaled between {hpa.min_replicas} and "
+            f"{hpa.max_replicas} replicas: change its HPA (hexaops platform app autoscale) instead"
         )
 
 
@@ -140,6 +152,9 @@ class DeployApplication(_AppOperation):
     def _image(cls, value: str) -> str:
         return check_image(value)
 
+    def effective_risk(self, plan: ActionPlan) -> Risk:
+        return Risk.HIGH if self.replicas == 0 else Risk.LOW  # zero replicas is an outage
+
     def resources(self) -> Resources:
         return Resources.parse(
             self.cpu_request, self.memory_request, self.cpu_limit, self.memory_limit
@@ -160,6 +175,8 @@ class DeployApplication(_AppOperation):
             )
         )
         replicas = self.replicas if self.replicas is not None else (app.replicas if app else 1)
+        if app is not None:
+            _check_autoscaling_bounds(ctx, app, replicas)
         spec = ApplicationSpec(
             image=self.image,
             replicas=replicas,
@@ -201,6 +218,10 @@ class DeployApplication(_AppOperation):
             ],
             refs=refs,
         )
+
+    def recheck(self, ctx: OpContext, plan: ActionPlan) -> None:
+        if not plan.refs.get("created"):  # a new object's reservation holds name and quota
+            super().recheck(ctx, plan)
 
     def reserve(self, ctx: OpContext, plan: ActionPlan) -> None:
         if "application_id" in plan.refs:
@@ -245,14 +266,7 @@ class ScaleApplication(_AppOperation):
         app = self.application(ctx)
         if app.replicas == self.replicas:
             raise Conflict(f"application {self.name} already has {self.replicas} replica(s)")
-        hpa = ctx.session.scalar(
-            select(ScalingPolicy).where(ScalingPolicy.application_id == app.id)
-        )
-        if hpa is not None and not hpa.min_replicas <= self.replicas <= hpa.max_replicas:
-            raise InvalidInput(
-                f"application {self.name} is autoscaled between {hpa.min_replicas} and "
-                f"{hpa.max_replicas} replicas: change its HPA (hexaops platform app autoscale) instead"
-            )
+        _check_autoscaling_bounds(ctx, app, self.replicas)
         resources = Resources.model_validate(app.resources)
         _check_fits(ctx, app.project, resources, self.replicas, excluding=app.id)
         spec = _spec(app).model_copy(update={"replicas": self.replicas})

@@ -3,7 +3,8 @@
 An operation is a pydantic model of its parameters plus the steps the pipeline runs:
 
     scope → (authorize) → plan → reserve        one transaction, when the action is requested
-    start                                       one transaction, when execution begins
+    recheck → start                             one transaction, when a pending action is approved
+    start                                       (auto-approved: in the request's transaction)
     execute → verify                            driver calls, outside any transaction
     record | release                            one transaction, with the result
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from hexaops.platform.access import Scope
 from hexaops.platform.domain import Principal, Risk
 from hexaops.platform.drivers.contract import PlatformDriver
+from hexaops.platform.errors import Conflict
 
 
 class Change(BaseModel):
@@ -66,6 +68,16 @@ class Operation(BaseModel, ABC):
 
     def effective_risk(self, plan: ActionPlan) -> Risk:
         return self.risk
+
+    def recheck(self, ctx: OpContext, plan: ActionPlan) -> None:
+        """Before a pending action runs: plan again as the requester and refuse (Conflict) when
+        the change is no longer the one that was approved — state moved on while it waited."""
+        fresh = ActionPlan.model_validate(self.plan(ctx, self.scope(ctx)).model_dump(mode="json"))
+        # refs name the very objects (ids, revisions): a look-alike recreated since must not do.
+        if (fresh.changes, fresh.refs) != (plan.changes, plan.refs):
+            raise Conflict(
+                f"the platform changed since this was requested: it would now {fresh.summary}"
+            )
 
     def reserve(self, ctx: OpContext, plan: ActionPlan) -> None:
         """Write what must exist while the action waits or runs (e.g. a pending workspace)."""

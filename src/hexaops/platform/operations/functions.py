@@ -11,7 +11,7 @@ from hexaops.platform.access import Scope, require_function, require_project
 from hexaops.platform.db.models import Function, ScalingPolicy
 from hexaops.platform.domain import ObjectStatus, Risk
 from hexaops.platform.drivers.contract import FunctionSpec, PlatformDriver
-from hexaops.platform.errors import Conflict, DriverError
+from hexaops.platform.errors import Conflict, DriverError, InvalidInput
 from hexaops.platform.names import check_name, format_memory, parse_memory
 from hexaops.platform.operations.applications import check_image, workload_ref
 from hexaops.platform.operations.base import ActionPlan, Change, OpContext, Operation
@@ -67,6 +67,8 @@ class DeployFunction(_FunctionOperation):
 
     def plan(self, ctx: OpContext, scope: Scope) -> ActionPlan:
         memory = parse_memory(self.memory)
+        if memory < 64 * 2**20:
+            raise InvalidInput(f"function memory {self.memory!r} is too small: give at least 64Mi")
         _, project = require_project(
             ctx.session, ctx.principal, self.workspace, self.project, self.org
         )
@@ -101,6 +103,10 @@ class DeployFunction(_FunctionOperation):
             ],
             refs=refs,
         )
+
+    def recheck(self, ctx: OpContext, plan: ActionPlan) -> None:
+        if not plan.refs.get("created"):  # a new object's reservation holds name and quota
+            super().recheck(ctx, plan)
 
     def reserve(self, ctx: OpContext, plan: ActionPlan) -> None:
         if "function_id" in plan.refs:

@@ -90,6 +90,9 @@ class CreateProject(Operation):
             },
         )
 
+    def recheck(self, ctx: OpContext, plan: ActionPlan) -> None:
+        """The reservation made at request time still holds the name and the quota."""
+
     def reserve(self, ctx: OpContext, plan: ActionPlan) -> None:
         quota = Quota.model_validate(plan.refs["quota"])
         project = Project(
@@ -257,7 +260,8 @@ class DeleteProject(Operation):
 
 
 def _check_cap(ctx: OpContext, workspace_id: int, quota: Quota, *, excluding: int | None) -> None:
-    workspace = ctx.session.get(Workspace, workspace_id)
+    # Serialize cap checks of one workspace: concurrent project creates must not both fit.
+    workspace = ctx.session.get(Workspace, workspace_id, with_for_update=True)
     assert workspace is not None
     cap = workspace_cap(workspace)
     total = allocated_to_projects(ctx.session, workspace_id, excluding=excluding) + quota

@@ -103,6 +103,9 @@ class CreateWorkspace(Operation):
             },
         )
 
+    def recheck(self, ctx: OpContext, plan: ActionPlan) -> None:
+        """The reservation made at request time still holds the name and the quota."""
+
     def reserve(self, ctx: OpContext, plan: ActionPlan) -> None:
         spec = WorkspaceSpec.model_validate(plan.refs["spec"])
         workspace = Workspace(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 23:46:53.602765
+Create Date: 2026-11-29
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("risk", sa.String(length=8), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("requested_by", sa.String(length=320), nullable=False),
+        sa.Column("principal", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.Column("approved_by", sa.String(length=320), nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=False),
