@@ -2,21 +2,23 @@
 
 Creates N workspaces, each with one project, through the full pipeline (validate, authorize,
 plan, reserve, approve by policy, execute on the sandbox driver, verify, record, audit) on a
-fresh embedded PostgreSQL, from C concurrent clients (as API replicas would). The baseline,
-measured in the same run on the same database with the same clients, writes the same rows
-(workspace or project, action, audit event) with plain ORM inserts, one transaction each: the
-floor any pipeline over this database pays.
+fresh embedded PostgreSQL, from C client processes — as C stateless API replicas would. The
+baseline, measured in the same run on the same database with the same clients, writes the same
+rows (workspace or project, action, audit event) with plain ORM inserts, one transaction each:
+the floor any pipeline over this database pays.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, create_engine
@@ -37,7 +39,9 @@ from hexaops.platform.domain import Role
 from hexaops.platform.drivers.sandbox import SandboxDriver
 
 GOAL_SECONDS_PER_1000 = 10.0
+CHUNK = 25  # workspaces per task handed to a client process
 
+Kind = Literal["pipeline", "baseline"]
 # One benchmark step: create workspace number i and its project; the two actions' latencies.
 Step = Callable[[int], tuple[float, float]]
 
@@ -53,7 +57,7 @@ class BenchFigures(BaseModel):
 
 class PlatformBench(BaseModel):
     workspaces: int
-    concurrency: int
+    clients: int
     pipeline: BenchFigures
     baseline: BenchFigures
     pipeline_vs_baseline: float  # pipeline seconds / baseline seconds
@@ -61,29 +65,48 @@ class PlatformBench(BaseModel):
     goal_met: bool
 
 
+# -- client processes ------------------------------------------------------------------
+# Each client process builds its own engine and step once (the pool initializer), then runs
+# chunks of workspace numbers. This is per-process worker state, as a pool needs.
+_client_step: Step | None = None
+
+
+def _start_client(kind: Kind, url: str, org_id: int, email: str) -> None:
+    global _client_step
+    engine = create_engine(url, pool_size=2)
+    _client_step = (_pipeline_step if kind == "pipeline" else _baseline_step)(engine, org_id, email)
+
+
+def _client_ready() -> int:
+    time.sleep(0.2)  # keeps each process busy so the pool starts all of them before timing
+    return os.getpid()
+
+
+def _client_run(indexes: list[int]) -> list[float]:
+    assert _client_step is not None
+    return [latency for i in indexes for latency in _client_step(i)]
+
+
 def _run(
-    name: str, count: int, concurrency: int, step: Step, progress: Callable[[int], None]
+    kind: Kind, url: str, count: int, clients: int, progress: Callable[[int], None]
 ) -> BenchFigures:
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def worker(indexes: range) -> None:
-        for i in indexes:
-            pair = step(i)
-            with lock:
-                latencies.extend(pair)
-                progress(len(latencies) // 2)
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        for future in [
-            pool.submit(worker, range(c, count, concurrency)) for c in range(concurrency)
-        ]:
-            future.result()
-    seconds = time.perf_counter() - started
+    org_id, email = _bootstrap(url, kind)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        clients, mp_context=context, initializer=_start_client, initargs=(kind, url, org_id, email)
+    ) as pool:
+        for ready in [pool.submit(_client_ready) for _ in range(clients)]:
+            ready.result()
+        latencies: list[float] = []
+        started = time.perf_counter()
+        chunks = [list(range(i, min(i + CHUNK, count))) for i in range(0, count, CHUNK)]
+        for future in as_completed([pool.submit(_client_run, chunk) for chunk in chunks]):
+            latencies.extend(future.result())
+            progress(len(latencies) // 2)
+        seconds = time.perf_counter() - started
     ordered = sorted(latencies)
     return BenchFigures(
-        name=name,
+        name=kind,
         actions=len(ordered),
         seconds=round(seconds, 3),
         actions_per_second=round(len(ordered) / seconds, 1),
@@ -98,18 +121,22 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-def _bootstrap(engine: Engine, slug: str) -> tuple[int, str]:
-    with sessionmaker(engine).begin() as session:
-        org = Organization(slug=slug, display_name=slug)
-        user = User(email=f"owner@{slug}.example", display_name="owner")
-        session.add_all([org, user])
-        session.flush()
-        session.add(Membership(org_id=org.id, user_id=user.id, role=Role.OWNER))
-        return org.id, user.email
+def _bootstrap(url: str, slug: str) -> tuple[int, str]:
+    """An organization with its owner for one benchmark phase."""
+    engine = create_engine(url)
+    try:
+        with sessionmaker(engine).begin() as session:
+            org = Organization(slug=slug, display_name=slug)
+            user = User(email=f"owner@{slug}.example", display_name="owner")
+            session.add_all([org, user])
+            session.flush()
+            session.add(Membership(org_id=org.id, user_id=user.id, role=Role.OWNER))
+            return org.id, user.email
+    finally:
+        engine.dispose()
 
 
-def _pipeline_step(engine: Engine) -> Step:
-    _, email = _bootstrap(engine, "bench")
+def _pipeline_step(engine: Engine, org_id: int, email: str) -> Step:
     platform = Platform(engine, SandboxDriver(engine))
     owner = platform.user(email)
 
@@ -121,7 +148,7 @@ def _pipeline_step(engine: Engine) -> Step:
             )
 
     def step(i: int) -> tuple[float, float]:
-        ws = {"org": "bench", "name": f"ws-{i:05d}"}
+        ws = {"org": "pipeline", "name": f"ws-{i:05d}"}
         project = {"workspace": ws["name"], "name": "app", "cpu": "1", "memory": "1Gi"}
         return (
             _timed(lambda: request("workspace.create", ws)),
@@ -131,8 +158,7 @@ def _pipeline_step(engine: Engine) -> Step:
     return step
 
 
-def _baseline_step(engine: Engine) -> Step:
-    org_id, email = _bootstrap(engine, "baseline")
+def _baseline_step(engine: Engine, org_id: int, email: str) -> Step:
     sessions = sessionmaker(engine)
 
     def record(session: Session, operation: str, target: str) -> None:
@@ -197,22 +223,25 @@ def _baseline_step(engine: Engine) -> Step:
 
 
 def bench_platform(
-    count: int = 1000, concurrency: int = 4, progress: Callable[[int], None] = lambda _: None
+    count: int = 1000,
+    clients: int | None = None,
+    progress: Callable[[int], None] = lambda _: None,
 ) -> PlatformBench:
-    """Run the benchmark on a throw-away embedded PostgreSQL."""
+    """Run the benchmark on a throw-away embedded PostgreSQL (clients default to usable CPUs)."""
+    clients = clients or len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory(prefix="hexaops-bench-") as home:
         url = sqlalchemy_url(embedded_database_url(Path(home)))
-        engine = create_engine(url, pool_size=2 * concurrency + 2)
+        engine = create_engine(url)
         try:
             migrate(engine)
-            baseline = _run("baseline", count, concurrency, _baseline_step(engine), lambda _: None)
-            pipeline = _run("pipeline", count, concurrency, _pipeline_step(engine), progress)
         finally:
             engine.dispose()
+        baseline = _run("baseline", url, count, clients, lambda _: None)
+        pipeline = _run("pipeline", url, count, clients, progress)
     goal = GOAL_SECONDS_PER_1000 * count / 1000
     return PlatformBench(
         workspaces=count,
-        concurrency=concurrency,
+        clients=clients,
         pipeline=pipeline,
         baseline=baseline,
         pipeline_vs_baseline=round(pipeline.seconds / baseline.seconds, 2),

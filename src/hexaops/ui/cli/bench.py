@@ -18,23 +18,25 @@ app = typer.Typer(
 @app.command("platform")
 def platform_bench(
     workspaces: Annotated[int, typer.Option("--workspaces", min=1, max=100_000)] = 1000,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=32, help="Concurrent clients.")
-    ] = 4,
+    clients: Annotated[
+        int | None,
+        typer.Option("--clients", min=1, max=32, help="Client processes (default: usable CPUs)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create N workspaces with a project each through the action pipeline (goal: 1,000 < 10 s)."""
     if as_json:
-        emit_json(bench_platform(workspaces, concurrency))
+        emit_json(bench_platform(workspaces, clients))
         return
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("workspaces + projects", total=workspaces)
         result = bench_platform(
-            workspaces, concurrency, lambda done: progress.update(task, completed=done)
+            workspaces, clients, lambda done: progress.update(task, completed=done)
         )
     console.print(
         f"[bold]bench platform[/bold]: {workspaces} workspaces + {workspaces} projects, "
-        f"{concurrency} concurrent client(s), embedded PostgreSQL, sandbox driver"
+        f"{result.clients} client process(es), embedded PostgreSQL, sandbox driver",
+        soft_wrap=True,
     )
     for f in (result.pipeline, result.baseline):
         console.print(
