@@ -30,3 +30,21 @@ sync_env() {
   echo "==> syncing .venv from uv.lock" >&2
   "${UV[@]}" sync --frozen --python python3.11 "$@"
 }
+
+# ensure_apt PACKAGE COMMAND...: install a Debian package unless all its commands exist.
+ensure_apt() {
+  local package=$1 missing=0 cmd
+  shift
+  for cmd in "$@"; do command -v "$cmd" >/dev/null 2>&1 || missing=1; done
+  if [ "$missing" = 0 ]; then return; fi
+  echo "==> installing $package (Debian)" >&2
+  apt-get update -qq
+  # A policy-rc.d keeps packages from starting system services; tests start their own.
+  local made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null
+  if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+}

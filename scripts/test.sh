@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
+# Real components the tests start themselves.
+ensure_apt prometheus prometheus promtool
 sync_env
 echo "==> ruff" >&2
 .venv/bin/ruff check src tests

@@ -1,0 +1,1 @@
+"""Telemetry of the platform: records, the ClickHouse store, OpenMetrics export."""
