@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from hexaops.platform.core import Platform
 from hexaops.platform.db.engine import embedded_database_url, migrate, sqlalchemy_url
+from hexaops.platform.domain import Principal
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.seed import seed
 
@@ -84,3 +85,21 @@ def empty_platform(pg_server: str, templates: dict[str, str]) -> Iterator[Platfo
 def platform(pg_server: str, templates: dict[str, str]) -> Iterator[Platform]:
     """The platform with the demo data of `hexaops platform seed` (orgs acme and globex)."""
     yield from _platform(fresh_database(pg_server, templates["seeded"]))
+
+
+# The seeded demo principals (see hexaops.platform.seed), as tests act as them.
+
+
+@pytest.fixture
+def owner(platform: Platform) -> Principal:
+    return platform.user("owner@acme.example")
+
+
+@pytest.fixture
+def dev(platform: Platform) -> Principal:
+    return platform.user("dev@acme.example")
+
+
+@pytest.fixture
+def viewer(platform: Platform) -> Principal:
+    return platform.user("viewer@acme.example")

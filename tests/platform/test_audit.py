@@ -29,11 +29,6 @@ PATHS = {
 }
 
 
-@pytest.fixture
-def owner(platform: Platform) -> Principal:
-    return platform.user("owner@acme.example")
-
-
 def _events(platform: Platform, action_id: int) -> list[dict[str, Any]]:
     with platform.engine.connect() as conn:
         rows = conn.execute(

@@ -94,21 +94,6 @@ def matrix_platform(pg_server: str, templates: dict[str, str]) -> Iterator[Platf
 
 
 @pytest.fixture
-def owner(platform: Platform) -> Principal:
-    return platform.user("owner@acme.example")
-
-
-@pytest.fixture
-def dev(platform: Platform) -> Principal:
-    return platform.user("dev@acme.example")
-
-
-@pytest.fixture
-def viewer(platform: Platform) -> Principal:
-    return platform.user("viewer@acme.example")
-
-
-@pytest.fixture
 def admin(platform: Platform, owner: Principal) -> Principal:
     """An admin of acme, added the way a user would: member.add as the owner."""
     view = platform.request(

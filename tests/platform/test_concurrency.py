@@ -28,11 +28,6 @@ Outcome = ActionView | PlatformError
 STAGING = {"workspace": "acme-staging", "project": "shop"}
 
 
-@pytest.fixture
-def owner(platform: Platform) -> Principal:
-    return platform.user("owner@acme.example")
-
-
 def _race(
     calls: list[Callable[[], ActionView]],
     lock_table: str | None = None,

@@ -16,16 +16,6 @@ FRONTEND = {"workspace": "acme-staging", "project": "shop", "name": "frontend"}
 FRONTEND_REF = WorkloadRef(org="acme", workspace="acme-staging", namespace="shop", name="frontend")
 
 
-@pytest.fixture
-def owner(platform: Platform) -> Principal:
-    return platform.user("owner@acme.example")
-
-
-@pytest.fixture
-def dev(platform: Platform) -> Principal:
-    return platform.user("dev@acme.example")
-
-
 def _count(platform: Platform, sql: str, **params: object) -> int:
     with platform.engine.connect() as conn:
         return int(conn.execute(text(sql), params).scalar_one())

@@ -25,16 +25,6 @@ def shared(pg_server: str, templates: dict[str, str]) -> Iterator[Platform]:
 
 
 @pytest.fixture
-def owner(platform: Platform) -> Principal:
-    return platform.user("owner@acme.example")
-
-
-@pytest.fixture
-def dev(platform: Platform) -> Principal:
-    return platform.user("dev@acme.example")
-
-
-@pytest.fixture
 def outsider(platform: Platform) -> Principal:
     """The owner of globex: all-powerful there, a stranger to acme."""
     return platform.user("owner@globex.example")

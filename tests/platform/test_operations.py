@@ -40,11 +40,6 @@ TABLES = [
 STATE_TABLES = [t for t in TABLES if t not in ("actions", "audit_events")]
 
 
-@pytest.fixture
-def owner(platform: Platform) -> Principal:
-    return platform.user("owner@acme.example")
-
-
 @pytest.fixture(scope="module")
 def shared(pg_server: str, templates: dict[str, str]) -> Iterator[Platform]:
     """One seeded platform for the refused requests: each asserts it wrote nothing."""
