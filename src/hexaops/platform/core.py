@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,9 +14,10 @@ from hexaops.platform import queries
 from hexaops.platform.access import resolve_user
 from hexaops.platform.actions import ActionPipeline
 from hexaops.platform.db.engine import create_platform_engine
-from hexaops.platform.domain import Principal
+from hexaops.platform.domain import ActionStatus, Principal
 from hexaops.platform.drivers import create_driver
 from hexaops.platform.drivers.contract import PlatformDriver
+from hexaops.platform.errors import Conflict
 from hexaops.platform.operations import Operation, build_operation
 from hexaops.platform.views import (
     ActionView,
@@ -82,6 +84,22 @@ class Platform:
 
     def reject(self, principal: Principal, action_id: int, note: str = "") -> ActionView:
         return self.actions.reject(principal, action_id, note)
+
+    def wait_for(
+        self, principal: Principal, action_id: int, timeout: float = 60.0, poll: float = 0.1
+    ) -> ActionView:
+        """The action once it has left approved/executing (e.g. run by another process)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            view = self.action(principal, action_id)
+            if view.status not in (ActionStatus.APPROVED, ActionStatus.EXECUTING):
+                return view
+            if time.monotonic() > deadline:
+                raise Conflict(
+                    f"action {action_id} is still {view.status} after {timeout:.0f} s: "
+                    f"check it with hexaops platform actions show {action_id}"
+                )
+            time.sleep(poll)
 
     # -- reads ---------------------------------------------------------------------------
 

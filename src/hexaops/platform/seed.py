@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from hexaops.platform.core import Platform
 from hexaops.platform.db.models import AuditEvent, Membership, Organization, User
-from hexaops.platform.domain import Role
+from hexaops.platform.domain import ActionStatus, Role
+from hexaops.platform.errors import Conflict
 
 ORGS: dict[str, dict[str, Any]] = {
     "acme": {
@@ -54,6 +55,9 @@ APPS: dict[str, tuple[str, int, str, str, str]] = {
 }
 
 
+_SEED_LOCK = 0x6865786101  # arbitrary, stable advisory lock id
+
+
 @dataclass
 class SeedReport:
     created: list[str] = field(default_factory=list)
@@ -61,6 +65,8 @@ class SeedReport:
 
 
 def _bootstrap(session: Session, report: SeedReport) -> None:
+    # Two seeds at once (two processes on a fresh home) take turns; the second finds it all.
+    session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SEED_LOCK})
     for slug, org_spec in ORGS.items():
         org = session.scalar(select(Organization).where(Organization.slug == slug))
         if org is None:
@@ -149,4 +155,10 @@ def seed(platform: Platform) -> SeedReport:
                 (report.existing if view.replayed else report.created).append(
                     f"{kind} {view.target}"
                 )
+                if view.replayed and view.id is not None:  # maybe still running in another seed
+                    view = platform.wait_for(owner, view.id)
+                if view.status != ActionStatus.SUCCEEDED:
+                    raise Conflict(
+                        f"seeding stopped: {kind} {view.target} is {view.status}: {view.error}"
+                    )
     return report
