@@ -39,6 +39,9 @@ IdempotencyKey = Annotated[
     ),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")]
+Workspace = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
+Project = Annotated[str, typer.Option("--project", "-p", help="Project name.")]
+Name = Annotated[str, typer.Option("--name", "-n", help="Name (DNS-1123: lowercase, digits, '-').")]
 
 console = Console()
 
@@ -62,6 +65,15 @@ def platform_session() -> Iterator[Platform]:
 def acting(email: str) -> Iterator[tuple[Platform, Principal]]:
     with platform_session() as platform:
         yield platform, platform.user(email)
+
+
+def submit_action(
+    email: str, kind: str, params: dict[str, Any], key: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Request an operation as `email` and show the resulting action."""
+    with acting(email) as (platform, principal):
+        view = platform.request(principal, kind, params, idempotency_key=key, dry_run=dry_run)
+    emit_action(view, as_json)
 
 
 def to_jsonable(value: Any) -> Any:
