@@ -11,7 +11,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import clickhouse_connect
 import pytest
+from clickhouse_connect.driver.client import Client
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -20,6 +22,7 @@ from hexaops.platform.db.engine import embedded_database_url, migrate, sqlalchem
 from hexaops.platform.domain import Principal
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.seed import seed
+from hexaops.platform.telemetry.clickhouse import ClickHouseStore
 
 _counter = itertools.count()
 
@@ -103,3 +106,34 @@ def dev(platform: Platform) -> Principal:
 @pytest.fixture
 def viewer(platform: Platform) -> Principal:
     return platform.user("viewer@acme.example")
+
+
+# ClickHouse: one embedded chDB per test process (chDB allows one data path per process),
+# a fresh ClickHouse database per test.
+
+
+@pytest.fixture(scope="session")
+def chdb_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A HEXAOPS_HOME whose embedded chDB path (home/clickhouse) is this process' one path."""
+    return tmp_path_factory.mktemp("hexaops_home").resolve()
+
+
+@pytest.fixture(scope="session")
+def chdb_client(chdb_home: Path) -> Iterator[Client]:
+    client = clickhouse_connect.get_client(dsn=f"chdb://{chdb_home / 'clickhouse'}")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def database_name() -> str:
+    """A ClickHouse database name no other test (or test process) uses."""
+    return f"ch_{os.getpid()}_{next(_counter)}"
+
+
+@pytest.fixture
+def store(chdb_client: Client, database_name: str) -> Iterator[ClickHouseStore]:
+    """A store on its own, empty database."""
+    store = ClickHouseStore(chdb_client, database=database_name)
+    yield store
+    store.drop()

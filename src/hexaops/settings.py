@@ -30,11 +30,55 @@ class Settings(BaseSettings):
     driver: Literal["sandbox", "kubernetes"] = Field(
         default="sandbox", description="Which cluster driver executes platform actions."
     )
+    kubeconfig: Path | None = Field(
+        default=None,
+        description="Kubeconfig of the host cluster (kubernetes driver); unset: in-cluster "
+        "service account, else ~/.kube/config.",
+    )
+    kube_context: str | None = Field(
+        default=None, description="Context of the kubeconfig to use; unset: its current context."
+    )
+    vcluster_chart_version: str = Field(
+        default="0.26.0", description="Version of the loft-sh `vcluster` chart workspaces run."
+    )
+    kube_wait_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a kubernetes-driver write waits for controllers to converge.",
+    )
+    clickhouse_url: str | None = Field(
+        default=None,
+        description="ClickHouse server URL (http[s]://user:pass@host:8123); unset uses an "
+        "embedded chDB under HEXAOPS_HOME/clickhouse.",
+    )
+    clickhouse_database: str = Field(
+        default="hexaops",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="ClickHouse database of the telemetry tables.",
+    )
 
     @field_validator("home")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("kubeconfig", mode="before")
+    @classmethod
+    def _expand_kubeconfig(cls, value: object) -> object:
+        if value is None or value == "":
+            return None  # HEXAOPS_KUBECONFIG= means "not set", not the current directory
+        return Path(str(value)).expanduser()
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _clickhouse_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://", "clickhouse://", "chdb:")):
+            raise ValueError(
+                "must be a ClickHouse URL (http://user:pass@host:8123) or chdb:///path"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod
