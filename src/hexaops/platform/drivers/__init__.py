@@ -15,6 +15,15 @@ def create_driver(settings: Settings, engine: Engine) -> PlatformDriver:
         from hexaops.platform.drivers.sandbox import SandboxDriver
 
         return SandboxDriver(engine)
+    if settings.driver == "kubernetes":
+        from hexaops.platform.drivers.kubernetes import KubernetesDriver, host_client
+
+        kubeconfig = str(settings.kubeconfig) if settings.kubeconfig is not None else None
+        return KubernetesDriver(
+            host_client(kubeconfig, settings.kube_context),
+            chart_version=settings.vcluster_chart_version,
+            wait_seconds=settings.kube_wait_seconds,
+        )
     raise ConfigurationError(
-        f"HEXAOPS_DRIVER={settings.driver!r} is not available in this version: use 'sandbox'"
+        f"HEXAOPS_DRIVER={settings.driver!r} is not available in this version: use 'sandbox' or 'kubernetes'"
     )
