@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,6 +74,15 @@ class ActionPipeline:
         try:
             with self._sessions.begin() as session:
                 if idempotency_key and not dry_run:
+                    # Requests under one key take turns, so a concurrent retry finds the first
+                    # one's action instead of racing it through plan and reserve.
+                    session.execute(
+                        select(
+                            func.pg_advisory_xact_lock(
+                                func.hashtextextended(f"{principal.id} {idempotency_key}", 0)
+                            )
+                        )
+                    )
                     existing = self._by_key(session, principal, idempotency_key)
                     if existing is not None:
                         return self._replay(existing, op.kind, params)
