@@ -32,6 +32,9 @@ TABLES = {
     "actions",
     "audit_events",
     "sandbox_objects",
+    "sandbox_clock",
+    "sandbox_faults",
+    "sandbox_workload_states",
 }
 
 

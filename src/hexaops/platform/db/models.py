@@ -255,3 +255,54 @@ class SandboxObject(Base):
     status: Mapped[dict[str, Any]] = mapped_column(default=dict)
     resource_version: Mapped[int] = mapped_column(BigInteger, default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SandboxClock(Base):
+    """The simulated clock of the sandbox (one row): its seed and how far it has run."""
+
+    __tablename__ = "sandbox_clock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    epoch: Mapped[datetime] = mapped_column()  # simulated wall time at tick 0
+    tick: Mapped[int] = mapped_column(BigInteger, default=0)  # ticks run so far (15 s each)
+
+
+class SandboxFault(Base):
+    """An injected fault, its progress, and its ground truth (never shown to agents)."""
+
+    __tablename__ = "sandbox_faults"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    cluster: Mapped[str] = mapped_column(String(80), index=True)
+    org: Mapped[str] = mapped_column(String(20))
+    workspace: Mapped[str] = mapped_column(String(39))
+    namespace: Mapped[str] = mapped_column(String(63))
+    target: Mapped[str] = mapped_column(String(253))
+    start_tick: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # scheduled|active|resolved
+    resolved_tick: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # What the target looked like when the fault began: mitigations are judged against it.
+    baseline: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Event counts and other evolving state, so repeated events aggregate like kubectl's.
+    progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    truth: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SandboxWorkloadState(Base):
+    """Runtime state of a workload that outlives one `advance` (counters, memory, instances).
+
+    A Deployment's row is keyed by its name and holds one record per pod; a function's row is
+    keyed by "function/<name>" ('/' is not valid in Kubernetes names, so the two never collide).
+    """
+
+    __tablename__ = "sandbox_workload_states"
+
+    cluster: Mapped[str] = mapped_column(String(80), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(63), primary_key=True)
+    name: Mapped[str] = mapped_column(String(253), primary_key=True)
+    # {pod: {"cpu_s", "mem", "restarts", "requests_ok", "requests_err", "buckets": [...], ...}}
+    pods: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -3,6 +3,9 @@
 Cluster objects (vClusters, namespaces with quotas, deployments and their pods, HPAs, functions)
 live in the `sandbox_objects` table, so every hexaops process sees the same sandbox. The
 simulation is deterministic: pod names and node placement derive from names and revisions.
+Runtime behaviour (load, telemetry, faults) is `hexaops.platform.sandbox.Simulation`, which reads
+these objects and writes pod status back; node, pod and add-on operations the platform core has
+no operation for yet (cordon, drain, delete pod, renew certificate, …) are methods here.
 """
 
 from __future__ import annotations
@@ -38,6 +41,13 @@ SHARED_NODES = ("k3s-shared-1", "k3s-shared-2", "k3s-shared-3")
 def _digest(*parts: object, length: int = 10) -> str:
     text = "/".join(str(p) for p in parts)
     return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def workspace_nodes(host_namespace: str, spec: WorkspaceSpec) -> list[str]:
+    """Host nodes a workspace's pods run on: its own pool (dedicated) or the shared nodes."""
+    if spec.plan == Plan.DEDICATED and spec.node_pool is not None:
+        return [f"{host_namespace}-pool-{i + 1}" for i in range(spec.node_pool.nodes)]
+    return list(SHARED_NODES)
 
 
 class SandboxDriver:
@@ -124,7 +134,8 @@ class SandboxDriver:
                 "VCluster",
                 ref.host_namespace,
                 "vcluster",
-                spec.model_dump(mode="json"),
+                # org and workspace label the telemetry; the digest in the name can't be reversed.
+                {**spec.model_dump(mode="json"), "org": ref.org, "workspace": ref.workspace},
                 observed.model_dump(mode="json"),
             )
         return observed
@@ -191,24 +202,54 @@ class SandboxDriver:
     # -- applications --------------------------------------------------------------------
 
     def _nodes(self, session: Session, ref: WorkspaceRef) -> list[str]:
-        spec = WorkspaceSpec.model_validate(self._require_vcluster(session, ref).spec)
-        if spec.plan == Plan.DEDICATED and spec.node_pool is not None:
-            return [f"{ref.host_namespace}-pool-{i + 1}" for i in range(spec.node_pool.nodes)]
-        return list(SHARED_NODES)
+        self._require_vcluster(session, ref)
+        return self._schedulable(session, ref.host_namespace)
+
+    @staticmethod
+    def _schedulable(session: Session, host_namespace: str) -> list[str]:
+        """The workspace's nodes that accept new pods (cordoned nodes are skipped)."""
+        vcluster = session.get(SandboxObject, (HOST, "VCluster", host_namespace, "vcluster"))
+        if vcluster is None:
+            return []
+        nodes = workspace_nodes(host_namespace, WorkspaceSpec.model_validate(vcluster.spec))
+        cordoned = set(
+            session.scalars(
+                select(SandboxObject.name).where(
+                    SandboxObject.cluster == HOST,
+                    SandboxObject.kind == "Node",
+                    SandboxObject.name.in_(nodes),
+                )
+            )
+        )
+        return [n for n in nodes if n not in cordoned]
+
+    @staticmethod
+    def _new_pod(name: str, template: str, slot: int, nodes: list[str]) -> dict[str, Any]:
+        pod = ObservedPod(
+            name=name,
+            phase="Running" if nodes else "Pending",
+            ready=bool(nodes),
+            node=nodes[slot % len(nodes)] if nodes else "",
+        ).model_dump()
+        # template and slot let scaling and pod replacement keep the pods that still fit.
+        return {**pod, "template": template, "slot": slot}
 
     def _pods(
-        self, session: Session, ref: WorkloadRef, spec: ApplicationSpec, restart_generation: int
+        self,
+        session: Session,
+        ref: WorkloadRef,
+        spec: ApplicationSpec,
+        restart_generation: int,
+        existing: list[dict[str, Any]],
     ) -> list[dict[str, Any]]:
         nodes = self._nodes(session, ref.namespace_ref.workspace_ref)
         template = _digest(ref.name, spec.image, spec.revision, restart_generation)
+        kept = {p["slot"]: p for p in existing if p.get("template") == template}
         return [
-            ObservedPod(
-                name=f"{ref.name}-{template}-{_digest(template, i, length=5)}",
-                phase="Running",
-                ready=True,
-                restarts=0,
-                node=nodes[i % len(nodes)],
-            ).model_dump()
+            kept.get(i)
+            or self._new_pod(
+                f"{ref.name}-{template}-{_digest(template, i, length=5)}", template, i, nodes
+            )
             for i in range(spec.replicas)
         ]
 
@@ -216,15 +257,18 @@ class SandboxDriver:
         self, session: Session, ref: WorkloadRef, spec: ApplicationSpec, restart_generation: int
     ) -> ObservedApplication:
         self._require_namespace(session, ref.namespace_ref)
-        pods = self._pods(session, ref, spec, restart_generation)
+        cluster = ref.namespace_ref.workspace_ref.host_namespace
+        current = session.get(SandboxObject, (cluster, "Deployment", ref.namespace, ref.name))
+        status = {} if current is None else dict(current.status)
+        status["pods"] = self._pods(session, ref, spec, restart_generation, status.get("pods", []))
         self._put(
             session,
-            ref.namespace_ref.workspace_ref.host_namespace,
+            cluster,
             "Deployment",
             ref.namespace,
             ref.name,
             {**spec.model_dump(mode="json"), "restart_generation": restart_generation},
-            {"pods": pods},
+            status,
         )
         return self._observe_application(session, ref)
 
@@ -356,6 +400,112 @@ class SandboxDriver:
             cluster = ref.namespace_ref.workspace_ref.host_namespace
             obj = session.get(SandboxObject, (cluster, "Function", ref.namespace, ref.name))
             return None if obj is None else ObservedFunction(**obj.spec, **obj.status)
+
+    # -- nodes, pods and add-ons (no platform-core operation yet) ------------------------
+
+    def _known_nodes(self, session: Session) -> set[str]:
+        nodes = set(SHARED_NODES)
+        for vcluster in session.scalars(
+            select(SandboxObject).where(
+                SandboxObject.cluster == HOST, SandboxObject.kind == "VCluster"
+            )
+        ):
+            spec = WorkspaceSpec.model_validate(vcluster.spec)
+            nodes.update(workspace_nodes(vcluster.namespace, spec))
+        return nodes
+
+    def cordon_node(self, node: str) -> None:
+        """Mark a host node unschedulable; its running pods stay (as `kubectl cordon`)."""
+        with self._sessions.begin() as session:
+            if node not in self._known_nodes(session):
+                raise DriverError(f"node {node} does not exist in the sandbox")
+            self._put(session, HOST, "Node", "", node, {"unschedulable": True}, {})
+
+    def uncordon_node(self, node: str) -> None:
+        with self._sessions.begin() as session:
+            obj = self._get(session, HOST, "Node", "", node)
+            if obj is not None:
+                session.delete(obj)
+
+    def drain_node(self, node: str) -> int:
+        """Cordon a node and evict its pods; their ReplicaSets recreate them elsewhere.
+
+        Returns how many pods were evicted. Pods with nowhere to go stay Pending.
+        """
+        self.cordon_node(node)
+        evicted = 0
+        with self._sessions.begin() as session:
+            deployments = session.scalars(
+                select(SandboxObject).where(SandboxObject.kind == "Deployment")
+            ).all()
+            for obj in deployments:
+                names = {p["name"] for p in obj.status.get("pods", []) if p.get("node") == node}
+                if names:
+                    evicted += len(names)
+                    self._replace_pods(session, obj, names)
+        return evicted
+
+    def delete_pod(self, ref: WorkloadRef, pod: str) -> str:
+        """Delete one pod of an application; returns the name of its replacement."""
+        with self._sessions.begin() as session:
+            cluster = ref.namespace_ref.workspace_ref.host_namespace
+            obj = self._get(session, cluster, "Deployment", ref.namespace, ref.name)
+            if obj is None or pod not in {p["name"] for p in obj.status.get("pods", [])}:
+                raise DriverError(f"pod {pod} of application {ref.name} does not exist")
+            return self._replace_pods(session, obj, {pod})[0]
+
+    def _replace_pods(self, session: Session, obj: SandboxObject, names: set[str]) -> list[str]:
+        status = dict(obj.status)
+        nodes = self._schedulable(session, obj.cluster)
+        serial = int(status.get("serial", 0))
+        pods, created = [], []
+        for pod in status.get("pods", []):
+            if pod["name"] in names:
+                serial += 1
+                template, slot = pod.get("template", ""), int(pod.get("slot", 0))
+                name = f"{obj.name}-{template}-{_digest(template, slot, serial, length=5)}"
+                pod = self._new_pod(name, template, slot, nodes)
+                created.append(name)
+            pods.append(pod)
+        obj.status = {**status, "pods": pods, "serial": serial}
+        obj.resource_version += 1
+        return created
+
+    def renew_certificate(self, ref: NamespaceRef, name: str) -> None:
+        """Renew a TLS certificate (as cert-manager's `cmctl renew`)."""
+        with self._sessions.begin() as session:
+            cluster = ref.workspace_ref.host_namespace
+            obj = self._get(session, cluster, "Certificate", ref.namespace, name)
+            if obj is None:
+                raise DriverError(f"certificate {name} does not exist in namespace {ref.namespace}")
+            obj.spec = {**obj.spec, "renewals": int(obj.spec.get("renewals", 0)) + 1}
+            obj.status = {"ready": True}
+            obj.resource_version += 1
+
+    def delete_network_policy(self, ref: NamespaceRef, name: str) -> None:
+        with self._sessions.begin() as session:
+            cluster = ref.workspace_ref.host_namespace
+            obj = self._get(session, cluster, "NetworkPolicy", ref.namespace, name)
+            if obj is not None:
+                session.delete(obj)
+
+    def restart_coredns(self, ref: WorkspaceRef) -> None:
+        """Rolling restart of the vCluster's CoreDNS (kube-system/coredns)."""
+        with self._sessions.begin() as session:
+            self._require_vcluster(session, ref)
+            obj = self._get(
+                session, ref.host_namespace, "SystemComponent", "kube-system", "coredns"
+            )
+            generation = 0 if obj is None else int(obj.spec.get("restart_generation", 0))
+            self._put(
+                session,
+                ref.host_namespace,
+                "SystemComponent",
+                "kube-system",
+                "coredns",
+                {"restart_generation": generation + 1},
+                {"ready": True},
+            )
 
     def list_objects(self, cluster: str | None = None) -> list[dict[str, Any]]:
         """Every object of the sandbox (or of one vCluster), for status views and tests."""

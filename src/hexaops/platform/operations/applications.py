@@ -102,11 +102,12 @@ class _AppOperation(Operation):
     def verify(self, driver: PlatformDriver, plan: ActionPlan) -> None:
         observed = driver.get_application(workload_ref(plan))
         want = ApplicationSpec.model_validate(plan.refs["spec"])
-        if observed is None or (observed.image, observed.replicas, observed.revision) != (
-            want.image,
-            want.replicas,
-            want.revision,
-        ):
+        if observed is None or (observed.image, observed.revision) != (want.image, want.revision):
+            raise DriverError(f"deployment {plan.target} does not match the planned spec")
+        # Under an HPA the controller owns the replica count: any count within its bounds is right.
+        hpa = observed.hpa
+        autoscaled = hpa is not None and hpa.min_replicas <= observed.replicas <= hpa.max_replicas
+        if observed.replicas != want.replicas and not autoscaled:
             raise DriverError(f"deployment {plan.target} does not match the planned spec")
 
     def execute(self, driver: PlatformDriver, plan: ActionPlan) -> dict[str, Any]:
