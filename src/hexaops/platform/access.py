@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "function.deploy": _BUILDERS,
     "function.set_scaling": _BUILDERS,
     "function.delete": _BUILDERS,
+    # The sandbox (simulated platform): inject faults, read their ground truth.
+    "sandbox.inject": _ADMINS,
+    "sandbox.truth": _ADMINS,
 }
 
 

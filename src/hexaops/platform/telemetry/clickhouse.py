@@ -380,6 +380,13 @@ class ClickHouseStore:
         result = self.client.query(sql, parameters=params)
         return cast("list[tuple[Any, ...]]", result.result_rows)
 
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table, platform-wide (benchmarks and operators; not a tenant read)."""
+        return {
+            table: int(self._rows(f"SELECT count() FROM {self.database}.{table}", {})[0][0])
+            for table in ("metrics", "logs", "events")
+        }
+
     def query_metric(
         self,
         tenant: Tenant,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hexaops.ui.cli import bench, platform
+from hexaops.ui.cli import bench, platform, sandbox
 from hexaops.ui.cli.demo import demo
 
 app = typer.Typer(
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(platform.app, name="platform")
+app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo)
 

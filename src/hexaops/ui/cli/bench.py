@@ -51,3 +51,43 @@ def platform_bench(
     console.print(
         f"  goal ({workspaces} workspaces in under {result.goal_seconds:.1f} s): {verdict}"
     )
+
+
+@app.command("sandbox")
+def sandbox_bench(
+    workspaces: Annotated[int, typer.Option("--workspaces", min=1, max=1000)] = 50,
+    deployments: Annotated[int, typer.Option("--deployments", min=1, max=200)] = 20,
+    hours: Annotated[float, typer.Option("--hours", min=0.25, max=24 * 31)] = 24.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Simulate a fleet for H hours at 15 s into chDB (goal: >= 500,000 samples/s end to end)."""
+    from hexaops.platform.sandbox.bench import bench_sandbox
+
+    if as_json:
+        emit_json(bench_sandbox(workspaces, deployments, hours))
+        return
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("simulated hours", total=hours)
+        result = bench_sandbox(
+            workspaces, deployments, hours, lambda done: progress.update(task, completed=done)
+        )
+    console.print(
+        f"[bold]bench sandbox[/bold]: {workspaces} workspaces x {deployments} deployments "
+        f"({result.pods} pods), {hours:g} simulated hours at 15 s, embedded chDB",
+        soft_wrap=True,
+    )
+    console.print(
+        f"  end to end  {result.samples:,} samples in {result.seconds:.1f} s — "
+        f"{result.samples_per_second:,.0f} samples/s ({result.logs:,} logs, {result.events:,} events)",
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print(f"  rows stored {result.rows_stored:,}", highlight=False)
+    console.print(
+        f"  baseline    store alone: {result.store_only_samples_per_second:,.0f} samples/s; "
+        f"end to end / store alone: {result.end_to_end_vs_store_only:.2f}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    verdict = "[green]met[/green]" if result.goal_met else "[red]missed[/red]"
+    console.print(f"  goal (>= {result.goal_samples_per_second:,} samples/s): {verdict}")
