@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
-import socket
-import subprocess
-import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from prometheus_support import api, backfilled_prometheus
 
 from hexaops.platform.errors import InvalidInput
 from hexaops.platform.telemetry.clickhouse import ALL_TENANTS, ClickHouseStore, Tenant
@@ -109,70 +102,14 @@ def test_export_text(store: ClickHouseStore, tmp_path: Path) -> None:
     assert everyone.samples == 10 * 5 + 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def prometheus(store: ClickHouseStore, tmp_path: Path) -> Iterator[str]:
     """A real Prometheus serving the store's synthetic data, backfilled with promtool."""
-    if not (shutil.which("promtool") and shutil.which("prometheus")):
-        pytest.skip("prometheus/promtool not installed (scripts/test.sh installs them)")
     store.write_metrics(_synthetic())
     series = tmp_path / "series.om"
     export_openmetrics(store, series, T0, T0 + TICKS * STEP, ALL_TENANTS)
-    data = tmp_path / "tsdb"
-    subprocess.run(
-        ["promtool", "tsdb", "create-blocks-from", "openmetrics", str(series), str(data)],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    config = tmp_path / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 15s\n")
-    url = f"http://127.0.0.1:{_free_port()}"
-    proc = subprocess.Popen(
-        [
-            "prometheus",
-            f"--config.file={config}",
-            f"--storage.tsdb.path={data}",
-            f"--web.listen-address={url.removeprefix('http://')}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "prometheus.log").open("w"),
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:  # not listening yet, or 503 while starting
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "prometheus did not start: " + (tmp_path / "prometheus.log").read_text()
-                    ) from None
-                time.sleep(0.1)
+    with backfilled_prometheus(series, tmp_path) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _api(url: str, path: str, **params: str) -> list[dict[str, Any]]:
-    query = urllib.parse.urlencode(params)
-    with urllib.request.urlopen(f"{url}/api/v1/{path}?{query}", timeout=10) as response:
-        body = json.load(response)
-    assert body["status"] == "success", body
-    result: list[dict[str, Any]] = body["data"]["result"]
-    return result
 
 
 def _at(minutes: float) -> str:
@@ -181,7 +118,7 @@ def _at(minutes: float) -> str:
 
 def test_prometheus_serves_the_backfill(prometheus: str) -> None:
     # Counter: an instant query at a sample's timestamp returns that sample.
-    result = _api(prometheus, "query", query='http_requests_total{code="500"}', time=_at(60))
+    result = api(prometheus, "query", query='http_requests_total{code="500"}', time=_at(60))
     assert result == [
         {
             "metric": {
@@ -197,10 +134,10 @@ def test_prometheus_serves_the_backfill(prometheus: str) -> None:
         }
     ]
     # Tenants stay apart as labels.
-    globex = _api(prometheus, "query", query='http_requests_total{org="globex"}', time=_at(60))
+    globex = api(prometheus, "query", query='http_requests_total{org="globex"}', time=_at(60))
     assert [(r["metric"]["pod"], r["value"][1]) for r in globex] == [("api-1", "7")]
     # rate() over the counter: 10 per 15 s.
-    rate = _api(
+    rate = api(
         prometheus,
         "query",
         query='rate(http_requests_total{org="acme",code="200"}[5m])',
@@ -209,7 +146,7 @@ def test_prometheus_serves_the_backfill(prometheus: str) -> None:
     assert float(rate[0]["value"][1]) == pytest.approx(10 / 15)
 
     # Gauge over a range, with a label value that needed escaping.
-    ranged = _api(
+    ranged = api(
         prometheus,
         "query_range",
         query="container_memory_working_set_bytes",
@@ -224,21 +161,21 @@ def test_prometheus_serves_the_backfill(prometheus: str) -> None:
     ]
 
     # Histogram: buckets keep their le labels; quantiles work on them.
-    buckets = _api(prometheus, "query", query="http_request_duration_seconds_bucket", time=_at(100))
+    buckets = api(prometheus, "query", query="http_request_duration_seconds_bucket", time=_at(100))
     assert sorted((r["metric"]["le"], float(r["value"][1])) for r in buckets) == sorted(
         (le, 100.0 * 400 * share) for le, share in BUCKETS
     )
-    p50 = _api(
+    p50 = api(
         prometheus,
         "query",
         query="histogram_quantile(0.5, rate(http_request_duration_seconds_bucket[5m]))",
         time=_at(100),
     )
     assert float(p50[0]["value"][1]) == pytest.approx(0.1)
-    count = _api(prometheus, "query", query="http_request_duration_seconds_count", time=_at(100))
+    count = api(prometheus, "query", query="http_request_duration_seconds_count", time=_at(100))
     assert count[0]["value"][1] == "40000"
-    node = _api(prometheus, "query", query="node_load1", time=_at(100))
-    odd = _api(prometheus, "query", query="odd_values", time=_at(1))
+    node = api(prometheus, "query", query="node_load1", time=_at(100))
+    odd = api(prometheus, "query", query="odd_values", time=_at(1))
     assert odd[0]["value"][1] == "+Inf"
     assert odd[0]["metric"]["_9x_y"] == "v"
     assert node[0]["metric"] == {
