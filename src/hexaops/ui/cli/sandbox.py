@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -127,7 +127,38 @@ def status(
     if as_json:
         emit_json(view)
     else:
-        console.print_json(data=view)
+        _print_status(view)
+
+
+def _print_status(view: dict[str, Any]) -> None:
+    """A `kubectl get`-like summary; --json has every field."""
+    console.print(f"[bold]{view['org']}/{view['workspace']}[/bold] at {view['now']}")
+    for node in view["nodes"]:
+        cordoned = " (cordoned)" if node["cordoned"] else ""
+        console.print(f"  node {node['name']}{cordoned}", highlight=False)
+    for d in view["deployments"]:
+        hpa = d["hpa"]
+        scaling = "" if not hpa else f", HPA {hpa['min_replicas']}-{hpa['max_replicas']}"
+        console.print(
+            f"  deployment {d['namespace']}/{d['name']} {d['image']} rev {d['revision']}: "
+            f"{d['ready_replicas']}/{d['replicas']} ready{scaling}",
+            soft_wrap=True,
+            highlight=False,
+        )
+        for pod in d["pods"]:
+            if not pod["ready"] or pod["restarts"]:
+                console.print(
+                    f"    pod {pod['name']} {pod['phase']} {pod['reason']} restarts {pod['restarts']}",
+                    soft_wrap=True,
+                    highlight=False,
+                )
+    for fn in view["functions"]:
+        console.print(f"  function {fn['namespace']}/{fn['name']}", highlight=False)
+    for fault in view["faults"]:
+        console.print(
+            f"  fault {fault.get('id', fault.get('fault_id', ''))} {fault.get('kind', '')} {fault.get('status', '')}",
+            highlight=False,
+        )
 
 
 @app.command("truth")
