@@ -1,17 +1,24 @@
 """The driver conformance suite: what every `PlatformDriver` must do, whatever it talks to.
 
 Subclass `DriverConformance` in a driver's test module and provide a `driver` fixture that
-returns a driver on an empty cluster (no workspaces), e.g.
+returns a driver on an empty cluster (no workspaces), and a `seeder` fixture (`ClusterSeeder`)
+that creates what tenants and add-ons create but the contract never writes (cert-manager
+Certificates, NetworkPolicies), e.g.
 
     class TestSandboxConformance(DriverConformance):
         @pytest.fixture
         def driver(self) -> Iterator[PlatformDriver]: ...
+
+        @pytest.fixture
+        def seeder(self) -> ClusterSeeder: ...
 
 The tests only use the contract (`hexaops.platform.drivers.contract`) and `DriverError`, so the
 same suite runs against the sandbox and the Kubernetes driver (on a kmock API emulator).
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import pytest
 
@@ -45,6 +52,16 @@ V2 = ApplicationSpec(image="ghcr.io/acme/checkout:1.5.0", replicas=2, resources=
 FUNCTION = FunctionSpec(
     runtime="python3.12", image="ghcr.io/hexabase/fn-python:3.12", memory_bytes=256 * 2**20
 )
+
+
+class ClusterSeeder(Protocol):
+    """Objects the contract reads and maintains but never creates."""
+
+    def certificate(self, ref: NamespaceRef, name: str) -> None:
+        """An expired cert-manager Certificate (not ready, issued once: revision 0 or 1)."""
+
+    def network_policy(self, ref: NamespaceRef, name: str) -> None:
+        """A NetworkPolicy denying ingress to the namespace's pods."""
 
 
 def _identity(observed: ObservedWorkspace | None) -> tuple[str, str, str] | None:
@@ -497,3 +514,140 @@ class DriverConformance:
         assert _identity(driver.get_workspace(b.namespace_ref.workspace_ref)) == _identity(b_ws)
         assert driver.get_quota(b.namespace_ref) == LARGER_QUOTA
         assert_running(driver.get_application(b), V2)
+
+    # -- maintenance: pool nodes -----------------------------------------------------------
+
+    def test_pool_nodes_of_a_dedicated_workspace(self, driver: PlatformDriver) -> None:
+        driver.provision_workspace(ws(), DEDICATED)
+        driver.provision_workspace(ws(workspace="staging"), SHARED)
+        nodes = driver.list_pool_nodes(ws())
+        assert DEDICATED.node_pool is not None
+        assert len(nodes) == DEDICATED.node_pool.nodes
+        assert len({n.name for n in nodes}) == len(nodes)
+        assert not any(n.unschedulable for n in nodes)
+        # Shared host nodes are nobody's pool; unknown workspaces have none.
+        assert driver.list_pool_nodes(ws(workspace="staging")) == []
+        assert driver.list_pool_nodes(ws(workspace="missing")) == []
+
+    def test_cordon_and_uncordon(self, driver: PlatformDriver) -> None:
+        driver.provision_workspace(ws(), DEDICATED)
+        first, second = (n.name for n in driver.list_pool_nodes(ws()))
+        driver.cordon_node(ws(), first)
+        driver.cordon_node(ws(), first)  # idempotent
+        states = {n.name: n.unschedulable for n in driver.list_pool_nodes(ws())}
+        assert states == {first: True, second: False}
+        driver.uncordon_node(ws(), first)
+        driver.uncordon_node(ws(), first)  # idempotent
+        assert not any(n.unschedulable for n in driver.list_pool_nodes(ws()))
+
+    def test_nodes_outside_the_pool_are_refused(self, driver: PlatformDriver) -> None:
+        driver.provision_workspace(ws(), DEDICATED)
+        driver.provision_workspace(ws(org="globex"), DEDICATED)
+        driver.provision_workspace(ws(workspace="staging"), SHARED)
+        foreign = driver.list_pool_nodes(ws(org="globex"))[0].name
+        own = driver.list_pool_nodes(ws())[0].name
+        for call in (driver.cordon_node, driver.uncordon_node, driver.drain_node):
+            with pytest.raises(DriverError):
+                call(ws(), foreign)
+            with pytest.raises(DriverError):
+                call(ws(workspace="staging"), own)
+            with pytest.raises(DriverError):
+                call(ws(), "no-such-node")
+        assert not any(n.unschedulable for n in driver.list_pool_nodes(ws(org="globex")))
+        assert not any(n.unschedulable for n in driver.list_pool_nodes(ws()))
+
+    def test_drain_cordons_and_empties_the_node(self, driver: PlatformDriver) -> None:
+        driver.provision_workspace(ws(), DEDICATED)
+        driver.create_namespace(ns(), QUOTA)
+        spec = V1.model_copy(update={"replicas": 4})
+        driver.apply_application(wl(), spec)
+        node = driver.list_pool_nodes(ws())[0].name
+
+        assert driver.drain_node(ws(), node) >= 0
+        drained = {n.name: n for n in driver.list_pool_nodes(ws())}[node]
+        assert drained.unschedulable
+        assert drained.workload_pods == 0
+        app = driver.get_application(wl())
+        assert_running(app, spec)
+        assert app is not None
+        assert node not in {p.node for p in app.pods}
+        assert driver.drain_node(ws(), node) == 0  # draining again is safe
+
+    # -- maintenance: pods -----------------------------------------------------------------
+
+    def test_delete_pod_replaces_it(self, driver: PlatformDriver) -> None:
+        spec = V1.model_copy(update={"replicas": 3})
+        ref = self._application(driver, spec=spec)
+        before = pod_names(driver.get_application(ref))
+        victim = before[1]
+
+        after = driver.delete_pod(ref, victim)
+        assert_running(after, spec)
+        assert victim not in pod_names(after)
+        assert set(before) - {victim} <= set(pod_names(after)), "only that pod is replaced"
+        assert sorted(pod_names(driver.get_application(ref))) == sorted(pod_names(after))
+
+        with pytest.raises(DriverError):
+            driver.delete_pod(ref, victim)  # gone
+        frontend = wl(name="frontend")
+        driver.apply_application(frontend, V1)
+        with pytest.raises(DriverError):
+            driver.delete_pod(frontend, pod_names(after)[0])  # not frontend's pod
+        assert_running(driver.get_application(ref), spec)
+        with pytest.raises(DriverError):
+            driver.delete_pod(wl(workspace="missing"), victim)
+
+    # -- maintenance: certificates, NetworkPolicies, CoreDNS -------------------------------
+
+    def test_renew_certificate(self, driver: PlatformDriver, seeder: ClusterSeeder) -> None:
+        ref = self._namespace(driver)
+        assert driver.get_certificate(ref, "frontend-tls") is None
+        seeder.certificate(ref, "frontend-tls")
+        before = driver.get_certificate(ref, "frontend-tls")
+        assert before is not None
+        assert not before.ready
+
+        renewed = driver.renew_certificate(ref, "frontend-tls")
+        assert renewed.ready
+        assert renewed.revision > before.revision
+        assert not renewed.issuing
+        assert driver.get_certificate(ref, "frontend-tls") == renewed
+        again = driver.renew_certificate(ref, "frontend-tls")
+        assert again.revision > renewed.revision
+
+        with pytest.raises(DriverError):
+            driver.renew_certificate(ref, "missing-tls")
+        assert driver.get_certificate(ns(workspace="other"), "frontend-tls") is None
+
+    def test_delete_network_policy(self, driver: PlatformDriver, seeder: ClusterSeeder) -> None:
+        ref = self._namespace(driver)
+        other = ns(namespace="ops")
+        driver.create_namespace(other, QUOTA)
+        assert driver.list_network_policies(ref) == []
+        for namespace, name in ((ref, "deny-ingress-payments"), (ref, "allow-web")):
+            seeder.network_policy(namespace, name)
+        seeder.network_policy(other, "deny-ingress-payments")
+        assert driver.list_network_policies(ref) == ["allow-web", "deny-ingress-payments"]
+
+        driver.delete_network_policy(ref, "deny-ingress-payments")
+        driver.delete_network_policy(ref, "deny-ingress-payments")  # deleting again is safe
+        assert driver.list_network_policies(ref) == ["allow-web"]
+        assert driver.list_network_policies(other) == ["deny-ingress-payments"]
+        assert driver.list_network_policies(ns(workspace="missing")) == []
+
+    def test_restart_coredns(self, driver: PlatformDriver) -> None:
+        assert driver.get_coredns(ws()) is None
+        driver.provision_workspace(ws(), SHARED)
+        driver.provision_workspace(ws(workspace="staging"), SHARED)
+        before = driver.get_coredns(ws())
+        assert before is not None
+        assert before.ready
+
+        restarted = driver.restart_coredns(ws())
+        assert restarted.ready
+        assert restarted.restart_generation > before.restart_generation
+        assert driver.get_coredns(ws()) == restarted
+        assert driver.restart_coredns(ws()).restart_generation > restarted.restart_generation
+        assert driver.get_coredns(ws(workspace="staging")) == before, "other vClusters untouched"
+        with pytest.raises(DriverError):
+            driver.restart_coredns(ws(workspace="missing"))

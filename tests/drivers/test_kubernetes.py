@@ -11,9 +11,15 @@ relies on (each is named where it is done):
     creates into a missing namespace, as the real API server does;
   - label selectors: kmock ignores ?labelSelector= on lists, so equality selectors are applied
     here (the driver lists an application's pods by label);
+  - eviction: kmock takes POST pods/<name>/eviction for a create of the pod (409), so the
+    Eviction subresource is served here (the pod goes, as with no PodDisruptionBudget);
   - fake controllers, run right after each write so the driver's first poll sees them converged:
     the Deployment controller (pods per template hash, status, metadata.generation — kmock does
-    not bump it), Flux's helm-controller (Ready condition, vCluster API + kubeconfig Secret).
+    not bump it; a deleted pod is replaced), Flux's helm-controller (Ready condition, vCluster
+    API + kubeconfig Secret; the vCluster starts with kube-system/coredns as vCluster does),
+    cert-manager's issuing controller (Issuing=True → a new revision, Ready), and the node-pool
+    provisioner, which is outside the driver on a real platform: a dedicated HelmRelease gets
+    POOL_NODES host nodes labelled hexaops.io/node-pool=<host namespace>, a shared one none.
   - vCluster servers are bare aiohttp RawTestServers: kmock.Server installs a DNS interceptor
     that must be exited in LIFO order, and vClusters are deleted in any order;
   - the emulators run on their own event loop thread, since the driver's client is synchronous.
@@ -47,8 +53,10 @@ from sqlalchemy import create_engine
 
 from hexaops.platform.domain import Quota
 from hexaops.platform.drivers import create_driver
+from hexaops.platform.drivers.contract import NamespaceRef
 from hexaops.platform.drivers.kubernetes import (
     A_RESTARTED_AT,
+    POOL_LABEL,
     KubernetesDriver,
     api_error,
     host_client,
@@ -56,7 +64,18 @@ from hexaops.platform.drivers.kubernetes import (
 from hexaops.platform.errors import ConfigurationError, DriverError
 from hexaops.settings import Settings
 
-from .conformance import DEDICATED, FUNCTION, QUOTA, SHARED, V1, DriverConformance, ns, wl, ws
+from .conformance import (
+    DEDICATED,
+    FUNCTION,
+    QUOTA,
+    SHARED,
+    V1,
+    ClusterSeeder,
+    DriverConformance,
+    ns,
+    wl,
+    ws,
+)
 
 # kmock's load_bundled() uses a deprecated importlib.resources call.
 pytestmark = pytest.mark.filterwarnings("ignore:read_binary is deprecated:DeprecationWarning")
@@ -66,7 +85,9 @@ Controller = Callable[["_Emulator", kmock.Request], Awaitable[None]]
 
 _NAMESPACE_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?/?$")
 _WRITES = (kmock.action.CREATE, kmock.action.UPDATE, kmock.action.DELETE)
+POOL_NODES = 2  # what DEDICATED in conformance.py asks for
 _CRDS = {
+    "cert-manager.io/v1/certificates": "Certificate",
     "helm.toolkit.fluxcd.io/v2/helmreleases": "HelmRelease",
     "source.toolkit.fluxcd.io/v1/helmrepositories": "HelmRepository",
     "serving.knative.dev/v1/services": "Service",
@@ -110,6 +131,8 @@ class _Emulator(kmock.KubernetesEmulator):
         return await super().__call__(raw_request)
 
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        if request.resource == kmock.resource("v1/pods") and request.subresource == "eviction":
+            return await self._evict(request)  # gap: kmock takes it for a create of the pod
         if request.action == kmock.action.LIST and "labelSelector" in request.params:
             return self._serve_selected(request)  # gap: kmock ignores label selectors
         if (
@@ -154,6 +177,14 @@ class _Emulator(kmock.KubernetesEmulator):
             return aiohttp.web.json_response(gone)
         return aiohttp.web.json_response(self.namespaces[name])
 
+    async def _evict(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        key = kmock.resource("v1/pods"), request.namespace, request.name or ""
+        if key not in self.objects or self.objects[key].deleted:
+            return _error(404, "NotFound", f'pods "{request.name}" not found')
+        self.objects[key].delete()
+        body = {"kind": "Status", "apiVersion": "v1", "status": "Success", "code": 201}
+        return aiohttp.web.json_response(body, status=201)
+
     def _serve_selected(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         wanted = dict(
             term.split("=", 1) for term in request.params["labelSelector"].split(",") if term
@@ -195,17 +226,22 @@ class _FakeDeploymentController:
         self._serial = itertools.count()
 
     async def __call__(self, emulator: _Emulator, request: kmock.Request) -> None:
-        if request.resource != kmock.resource("apps/v1/deployments"):
-            return
         namespace = request.namespace or ""
-        name = request.name or request.data.get("metadata", {}).get("name", "")
+        if request.resource == kmock.resource("v1/pods") and request.action == kmock.action.DELETE:
+            # The ReplicaSet replaces a deleted pod: pod names are <deployment>-<hash>-<suffix>.
+            self._reconcile(emulator, namespace, (request.name or "").rsplit("-", 2)[0], False)
+        elif request.resource == kmock.resource("apps/v1/deployments"):
+            name = request.name or request.data.get("metadata", {}).get("name", "")
+            self._reconcile(emulator, namespace, name, request.action == kmock.action.DELETE)
+
+    def _reconcile(self, emulator: _Emulator, namespace: str, name: str, deleted: bool) -> None:
         key = kmock.resource("apps/v1/deployments"), namespace, name
         owned = [
             pod
             for pod in emulator.live("v1/pods", namespace)
             if pod["metadata"].get("annotations", {}).get("test/deployment") == name
         ]
-        if request.action == kmock.action.DELETE or key not in emulator.objects:
+        if deleted or key not in emulator.objects or emulator.objects[key].deleted:
             for pod in owned:  # garbage collection of the ReplicaSets' pods
                 emulator.objects["v1/pods", namespace, pod["metadata"]["name"]].delete()
             self._specs.pop((namespace, name), None)
@@ -274,6 +310,61 @@ class _FakeDeploymentController:
                 },
             }
         )
+
+
+async def _fake_cert_manager(emulator: _Emulator, request: kmock.Request) -> None:
+    """cert-manager's issuing controller: a Certificate with Issuing=True gets issued."""
+    if request.resource != kmock.resource("cert-manager.io/v1/certificates"):
+        return
+    key = request.resource, request.namespace, request.name or ""
+    if request.action != kmock.action.UPDATE or key not in emulator.objects:
+        return
+    certificate = emulator.objects[key]
+    status = certificate.raw.get("status", {})
+    if not any(
+        c.get("type") == "Issuing" and c.get("status") == "True"
+        for c in status.get("conditions", [])
+    ):
+        return
+    ready = {"type": "Ready", "status": "True", "reason": "Ready", "message": "up to date"}
+    certificate.patch(
+        {"status": {"conditions": [ready], "revision": int(status.get("revision", 0)) + 1}}
+    )
+
+
+def _vcluster_controllers() -> Controller:
+    deployments = _FakeDeploymentController()
+
+    async def run(emulator: _Emulator, request: kmock.Request) -> None:
+        await deployments(emulator, request)
+        await _fake_cert_manager(emulator, request)
+
+    return run
+
+
+def _coredns() -> dict[str, Any]:
+    """kube-system/coredns as a fresh vCluster runs it (rolled out, one replica)."""
+    labels = {"k8s-app": "kube-dns"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "coredns", "namespace": "kube-system", "generation": 1},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "coredns", "image": "coredns/coredns:1.12.0"}]},
+            },
+        },
+        "status": {
+            "observedGeneration": 1,
+            "replicas": 1,
+            "updatedReplicas": 1,
+            "readyReplicas": 1,
+            "availableReplicas": 1,
+        },
+    }
 
 
 class FakeCluster:
@@ -351,8 +442,12 @@ class FakeCluster:
         if request.action == kmock.action.DELETE:
             await self._stop_vcluster(namespace)
             return
+        release = host.objects["helm.toolkit.fluxcd.io/v2/helmreleases", namespace, "vcluster"]
+        self._provision_pool(host, namespace, dedicated="sync" in release.raw["spec"]["values"])
         if namespace not in self.vclusters:
-            vcluster = _new_emulator(_FakeDeploymentController())
+            vcluster = _new_emulator(_vcluster_controllers())
+            vcluster.namespaces["kube-system"] = {"metadata": {"name": "kube-system"}}
+            vcluster.objects["apps/v1/deployments", "kube-system", "coredns"] = _coredns()
             await vcluster.__aenter__()
             # A bare aiohttp server: kmock.Server's DNS interceptors must exit in LIFO order,
             # and vClusters come and go in any order.
@@ -384,6 +479,23 @@ class FakeCluster:
         }
         release.patch({"metadata": {"generation": generation}, "status": {"conditions": [ready]}})
 
+    @staticmethod
+    def _provision_pool(host: _Emulator, namespace: str, *, dedicated: bool) -> None:
+        """The node-pool provisioner (outside the driver): labelled nodes for a dedicated plan."""
+        wanted = {f"{namespace}-pool-{i + 1}" for i in range(POOL_NODES if dedicated else 0)}
+        for node in host.live("v1/nodes"):
+            name = node["metadata"]["name"]
+            if node["metadata"]["labels"].get(POOL_LABEL) == namespace and name not in wanted:
+                host.objects["v1/nodes", None, name].delete()
+        existing = {n["metadata"]["name"] for n in host.live("v1/nodes")}
+        for name in sorted(wanted - existing):
+            host.objects["v1/nodes", None, name] = {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": name, "labels": {POOL_LABEL: namespace}},
+                "spec": {},
+            }
+
     async def _stop_vcluster(self, namespace: str) -> None:
         if namespace in self.vclusters:
             vcluster, server = self.vclusters.pop(namespace)
@@ -391,6 +503,8 @@ class FakeCluster:
             await vcluster.__aexit__(None, None, None)
         key = kmock.resource("v1/secrets"), namespace, "vc-vcluster"
         host = self._host
+        if host is not None:
+            self._provision_pool(host, namespace, dedicated=False)
         if host is not None and key in host.objects and not host.objects[key].deleted:
             host.objects[key].delete()
 
@@ -415,10 +529,62 @@ def kubernetes(cluster: FakeCluster) -> KubernetesDriver:
     return KubernetesDriver(_client(cluster.host_url), wait_seconds=5, poll_seconds=0.01)
 
 
+class KubernetesSeeder:
+    """Puts objects straight into a workspace's vCluster emulator (as tenants' tools would)."""
+
+    def __init__(self, cluster: FakeCluster) -> None:
+        self._cluster = cluster
+
+    def _put(self, ref: NamespaceRef, resource: str, obj: dict[str, Any]) -> None:
+        vcluster = self._cluster.vcluster(ref.workspace_ref.host_namespace)
+        name = obj["metadata"]["name"]
+        obj["metadata"]["namespace"] = ref.namespace
+
+        def put() -> None:
+            vcluster.objects[resource, ref.namespace, name] = obj
+
+        self._cluster.call(put)
+
+    def certificate(self, ref: NamespaceRef, name: str) -> None:
+        expired = {
+            "type": "Ready",
+            "status": "False",
+            "reason": "Expired",
+            "message": "Certificate expired",
+        }
+        self._put(
+            ref,
+            "cert-manager.io/v1/certificates",
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "Certificate",
+                "metadata": {"name": name, "generation": 1},
+                "spec": {"secretName": name, "issuerRef": {"name": "letsencrypt"}},
+                "status": {"conditions": [expired], "revision": 1},
+            },
+        )
+
+    def network_policy(self, ref: NamespaceRef, name: str) -> None:
+        self._put(
+            ref,
+            "networking.k8s.io/v1/networkpolicies",
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": name},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": []},
+            },
+        )
+
+
 class TestKubernetesConformance(DriverConformance):
     @pytest.fixture
     def driver(self, kubernetes: KubernetesDriver) -> KubernetesDriver:
         return kubernetes
+
+    @pytest.fixture
+    def seeder(self, cluster: FakeCluster) -> ClusterSeeder:
+        return KubernetesSeeder(cluster)
 
 
 # -- what only the kubernetes driver promises ------------------------------------------------
@@ -649,3 +815,83 @@ def test_create_driver_reads_the_kubeconfig(cluster: FakeCluster, tmp_path: Path
 def test_a_bad_kubeconfig_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="HEXAOPS_KUBECONFIG="):
         host_client(str(tmp_path / "missing"))
+
+
+def _host_pod(name: str, node: str, owner: str | None = None) -> dict[str, Any]:
+    """A pod the vCluster syncer put on the host (or, with owner, e.g. a DaemonSet's)."""
+    metadata: dict[str, Any] = {"name": name, "namespace": ws().host_namespace}
+    if owner is not None:
+        metadata["ownerReferences"] = [
+            {"apiVersion": "apps/v1", "kind": owner, "name": "agent", "uid": "u1"}
+        ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "spec": {"nodeName": node, "containers": [{"name": "app", "image": "busybox"}]},
+        "status": {"phase": "Running"},
+    }
+
+
+def test_drain_is_kubectl_drain_on_the_host(
+    kubernetes: KubernetesDriver, cluster: FakeCluster
+) -> None:
+    kubernetes.provision_workspace(ws(), DEDICATED)
+    first, second = (n.name for n in kubernetes.list_pool_nodes(ws()))
+    pods = {
+        "checkout-x-1": _host_pod("checkout-x-1", first),
+        "checkout-x-2": _host_pod("checkout-x-2", second),
+        "agent-1": _host_pod("agent-1", first, owner="DaemonSet"),
+    }
+
+    def put() -> None:
+        for name, pod in pods.items():
+            cluster.host.objects["v1/pods", ws().host_namespace, name] = pod
+
+    cluster.call(put)
+    assert {n.name: n.workload_pods for n in kubernetes.list_pool_nodes(ws())} == {
+        first: 1,
+        second: 1,
+    }
+
+    assert kubernetes.drain_node(ws(), first) == 1
+    left = {p["metadata"]["name"] for p in cluster.call(lambda: cluster.host.live("v1/pods"))}
+    assert left == {"checkout-x-2", "agent-1"}, "evicted, DaemonSet pods stay (as kubectl drain)"
+    node = cluster.call(lambda: cluster.host.objects["v1/nodes", None, first].raw)
+    assert node["spec"]["unschedulable"] is True  # what `kubectl cordon` patches
+    kubernetes.uncordon_node(ws(), first)
+    node = cluster.call(lambda: cluster.host.objects["v1/nodes", None, first].raw)
+    assert node["spec"]["unschedulable"] is False
+
+
+def test_renew_sets_the_issuing_condition_as_cmctl(
+    kubernetes: KubernetesDriver, cluster: FakeCluster
+) -> None:
+    kubernetes.provision_workspace(ws(), SHARED)
+    kubernetes.create_namespace(ns(), QUOTA)
+    KubernetesSeeder(cluster).certificate(ns(), "frontend-tls")
+    vcluster = cluster.vcluster(ws().host_namespace)
+    seen: list[dict[str, Any]] = []
+    key = ("cert-manager.io/v1/certificates", "shop", "frontend-tls")
+
+    def record(request: kmock.Request) -> None:
+        seen.append({"subresource": request.subresource, "data": request.data})
+
+    cluster.call(lambda: vcluster[kmock.action.UPDATE, kmock.resource(key[0])] >> record)
+    renewed = kubernetes.renew_certificate(ns(), "frontend-tls")
+    assert renewed.ready
+    (patch,) = seen
+    assert patch["subresource"] == "status"
+    (issuing,) = [c for c in patch["data"]["status"]["conditions"] if c["type"] == "Issuing"]
+    assert (issuing["status"], issuing["reason"]) == ("True", "ManuallyTriggered")
+
+
+def test_restart_dns_is_a_rollout_restart_of_coredns(
+    kubernetes: KubernetesDriver, cluster: FakeCluster
+) -> None:
+    kubernetes.provision_workspace(ws(), SHARED)
+    kubernetes.restart_coredns(ws())
+    vcluster = cluster.vcluster(ws().host_namespace)
+    (coredns,) = cluster.call(lambda: vcluster.live("apps/v1/deployments", "kube-system"))
+    assert A_RESTARTED_AT in coredns["spec"]["template"]["metadata"]["annotations"]
+    assert coredns["metadata"]["annotations"]["hexaops.io/restart-generation"] == "1"

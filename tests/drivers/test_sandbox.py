@@ -8,12 +8,15 @@ same cluster.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import sessionmaker
 
 from conftest import fresh_database
-from hexaops.platform.drivers.contract import HpaSpec, ObservedApplication
+from hexaops.platform.db.models import SandboxObject
+from hexaops.platform.drivers.contract import HpaSpec, NamespaceRef, ObservedApplication
 from hexaops.platform.drivers.sandbox import SHARED_NODES, SandboxDriver
 
 from .conformance import (
@@ -23,6 +26,7 @@ from .conformance import (
     SHARED,
     V1,
     V2,
+    ClusterSeeder,
     DriverConformance,
     assert_running,
     ns,
@@ -60,10 +64,37 @@ def sandbox(empty_database: str, engines: EngineFactory) -> SandboxDriver:
     return SandboxDriver(engines(empty_database))
 
 
+class SandboxSeeder:
+    """Writes sandbox objects as fault injection does (`hexaops.platform.sandbox.injection`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(engine)
+
+    def _add(self, ref: NamespaceRef, kind: str, name: str, spec: dict[str, Any]) -> None:
+        cluster = ref.workspace_ref.host_namespace
+        with self._sessions.begin() as session:
+            session.add(
+                SandboxObject(
+                    cluster=cluster, kind=kind, namespace=ref.namespace, name=name, spec=spec
+                )
+            )
+
+    def certificate(self, ref: NamespaceRef, name: str) -> None:
+        self._add(ref, "Certificate", name, {"renewals": 0})
+
+    def network_policy(self, ref: NamespaceRef, name: str) -> None:
+        spec = {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": []}
+        self._add(ref, "NetworkPolicy", name, spec)
+
+
 class TestSandboxConformance(DriverConformance):
     @pytest.fixture
     def driver(self, sandbox: SandboxDriver) -> SandboxDriver:
         return sandbox
+
+    @pytest.fixture
+    def seeder(self, empty_database: str, engines: EngineFactory) -> ClusterSeeder:
+        return SandboxSeeder(engines(empty_database))
 
 
 def _scenario(driver: SandboxDriver) -> list[list[tuple[str, str]]]:

@@ -12,13 +12,16 @@ from sqlalchemy import create_engine, func, select, text
 from conftest import fresh_database
 from hexaops.platform.access import PERMISSIONS
 from hexaops.platform.core import Platform
-from hexaops.platform.db.models import Action, AuditEvent
+from hexaops.platform.db.models import Action, AuditEvent, SandboxObject
 from hexaops.platform.domain import Principal, Role
+from hexaops.platform.drivers.contract import WorkloadRef, WorkspaceRef
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.errors import Conflict, Forbidden, NotFound
 from hexaops.platform.operations import OPERATIONS
 
 STAGING = {"workspace": "acme-staging", "project": "shop"}
+PROD = {"workspace": "acme-prod", "project": "shop"}
+POOL = WorkspaceRef(org="acme", workspace="acme-prod").host_namespace + "-pool"
 
 # Parameters that plan cleanly for every kind (on the prepared matrix database), so the only
 # possible refusal is the role check.
@@ -39,6 +42,14 @@ VALID_PARAMS: dict[str, dict[str, Any]] = {
     "function.delete": {**STAGING, "name": "resize"},
     "member.add": {"org": "acme", "email": "new@acme.example", "role": "developer"},
     "member.remove": {"org": "acme", "email": "viewer@acme.example"},
+    # pod: the first current pod of frontend, filled in by _params (names derive from revisions)
+    "pod.delete": {**STAGING, "application": "frontend", "pod": ""},
+    "certificate.renew": {**PROD, "name": "frontend-tls"},
+    "network_policy.delete": {**PROD, "name": "deny-ingress-payments"},
+    "node.cordon": {"workspace": "acme-prod", "node": f"{POOL}-1"},
+    "node.uncordon": {"workspace": "acme-prod", "node": f"{POOL}-2"},
+    "node.drain": {"workspace": "acme-prod", "node": f"{POOL}-1"},
+    "workspace.restart_dns": {"name": "acme-prod"},
 }
 
 ADMIN_ONLY = {
@@ -49,6 +60,11 @@ ADMIN_ONLY = {
     "project.delete",
     "member.add",
     "member.remove",
+    "node.cordon",
+    "node.uncordon",
+    "node.drain",
+    "network_policy.delete",
+    "workspace.restart_dns",
 }
 BUILDER = {
     "application.deploy",
@@ -60,6 +76,8 @@ BUILDER = {
     "function.deploy",
     "function.set_scaling",
     "function.delete",
+    "pod.delete",
+    "certificate.renew",
 }
 
 EMAILS = {
@@ -75,7 +93,9 @@ def matrix_platform(pg_server: str, templates: dict[str, str]) -> Iterator[Platf
     """One seeded platform for the whole matrix: dry runs never write, so it can be shared.
 
     Prepared with an admin, a second revision of frontend (so rollback has something to return
-    to) and a function (so function.set_scaling/delete have a target).
+    to), a function (so function.set_scaling/delete have a target), a cordoned pool node (for
+    node.uncordon), and an expired Certificate and a NetworkPolicy in acme-prod/shop, written
+    into the sandbox the way fault injection does.
     """
     engine = create_engine(fresh_database(pg_server, templates["seeded"]))
     platform = Platform(engine, SandboxDriver(engine))
@@ -87,8 +107,18 @@ def matrix_platform(pg_server: str, templates: dict[str, str]) -> Iterator[Platf
             {**STAGING, "name": "frontend", "image": "ghcr.io/acme/frontend:2.4.0"},
         ),
         ("function.deploy", {**STAGING, "name": "resize"}),
+        ("node.cordon", {"workspace": "acme-prod", "node": f"{POOL}-2"}),
     ]:
         assert platform.request(owner, kind, params).status == "succeeded"
+    cluster = WorkspaceRef(org="acme", workspace="acme-prod").host_namespace
+    with platform.sessions.begin() as session:
+        for kind, name in (
+            ("Certificate", "frontend-tls"),
+            ("NetworkPolicy", "deny-ingress-payments"),
+        ):
+            session.add(
+                SandboxObject(cluster=cluster, kind=kind, namespace="shop", name=name, spec={})
+            )
     yield platform
     engine.dispose()
 
@@ -101,6 +131,16 @@ def admin(platform: Platform, owner: Principal) -> Principal:
     )
     assert view.status == "succeeded"
     return platform.user("admin@acme.example")
+
+
+def _params(platform: Platform, kind: str) -> dict[str, Any]:
+    params = dict(VALID_PARAMS[kind])
+    if kind == "pod.delete":
+        ref = WorkloadRef(org="acme", workspace="acme-staging", namespace="shop", name="frontend")
+        app = platform.driver.get_application(ref)
+        assert app is not None
+        params["pod"] = app.pods[0].name
+    return params
 
 
 def _count_actions(platform: Platform) -> int:
@@ -132,13 +172,15 @@ def test_role_operation_matrix(matrix_platform: Platform, role: Role, kind: str)
     principal = matrix_platform.user(EMAILS[role])
     before = _count_actions(matrix_platform)
     if role in PERMISSIONS[kind]:
-        view = matrix_platform.request(principal, kind, VALID_PARAMS[kind], dry_run=True)
+        view = matrix_platform.request(
+            principal, kind, _params(matrix_platform, kind), dry_run=True
+        )
         assert view.id is None
         assert view.status == "planned"
         assert view.operation == kind
     else:
         with pytest.raises(Forbidden) as excinfo:
-            matrix_platform.request(principal, kind, VALID_PARAMS[kind], dry_run=True)
+            matrix_platform.request(principal, kind, _params(matrix_platform, kind), dry_run=True)
         assert role.value in excinfo.value.message
         assert kind in excinfo.value.message
     assert _count_actions(matrix_platform) == before

@@ -10,8 +10,9 @@ from sandbox_support import CollectingSink
 from hexaops.platform.core import Platform
 from hexaops.platform.drivers.contract import WorkloadRef, WorkspaceRef
 from hexaops.platform.drivers.sandbox import SandboxDriver
-from hexaops.platform.errors import DriverError
+from hexaops.platform.errors import InvalidInput, NotFound
 from hexaops.platform.sandbox import Simulation
+from hexaops.platform.views import ActionView
 
 OWNER = "owner@acme.example"
 APP = {"org": "acme", "workspace": "acme-prod", "project": "shop"}
@@ -130,10 +131,21 @@ def test_hpa_reacts_to_load(platform: Platform, driver: SandboxDriver) -> None:
     assert calm.replicas < scaled.replicas
 
 
+def node_request(platform: Platform, kind: str, node: str) -> ActionView:
+    """A node operation as the owner; node.drain waits for approval, so the owner approves it."""
+    owner = platform.user(OWNER)
+    view = platform.request(owner, kind, {"org": "acme", "workspace": "acme-prod", "node": node})
+    if view.status == "pending":
+        assert view.id is not None
+        view = platform.approve(owner, view.id)
+    assert view.status == "succeeded", view
+    return view
+
+
 def test_cordon_and_drain_move_pods(platform: Platform, driver: SandboxDriver) -> None:
     sim = Simulation(platform.engine)
     node = f"{POOL}-1"
-    driver.cordon_node(node)
+    node_request(platform, "node.cordon", node)
     request(platform, "application.restart", name="frontend")
     frontend = driver.get_application(wl("frontend"))
     assert frontend is not None
@@ -141,7 +153,9 @@ def test_cordon_and_drain_move_pods(platform: Platform, driver: SandboxDriver) -
     checkout = driver.get_application(wl("checkout"))
     assert checkout is not None
     assert node in {p.node for p in checkout.pods}, "cordoning alone does not evict"
-    assert driver.drain_node(node) > 0
+    drained = node_request(platform, "node.drain", node)
+    assert drained.result is not None
+    assert drained.result["evicted"] > 0
     checkout = driver.get_application(wl("checkout"))
     assert checkout is not None
     assert node not in {p.node for p in checkout.pods}
@@ -151,9 +165,9 @@ def test_cordon_and_drain_move_pods(platform: Platform, driver: SandboxDriver) -
     assert all(
         n["allocatable"]["cpu_millis"] < n["capacity"]["cpu_millis"] for n in status["nodes"]
     )
-    driver.uncordon_node(node)
-    with pytest.raises(DriverError):
-        driver.cordon_node("no-such-node")
+    node_request(platform, "node.uncordon", node)
+    with pytest.raises(InvalidInput, match="not in the dedicated node pool"):
+        node_request(platform, "node.cordon", "no-such-node")
 
 
 def test_delete_pod_replaces_it(platform: Platform, driver: SandboxDriver) -> None:
@@ -162,17 +176,24 @@ def test_delete_pod_replaces_it(platform: Platform, driver: SandboxDriver) -> No
     app = driver.get_application(wl("payments"))
     assert app is not None
     victim = app.pods[0].name
-    replacement = driver.delete_pod(wl("payments"), victim)
+    view = platform.request(
+        platform.user(OWNER), "pod.delete", {**APP, "application": "payments", "pod": victim}
+    )
+    assert view.status == "succeeded", view
+    assert view.result is not None
     after = driver.get_application(wl("payments"))
     assert after is not None
     assert victim not in {p.name for p in after.pods}
-    assert replacement in {p.name for p in after.pods}
+    assert sorted(view.result["pods"]) == sorted(p.name for p in after.pods)
+    (replacement,) = {p.name for p in after.pods} - {p.name for p in app.pods}
     assert len(after.pods) == app.replicas
     sink = CollectingSink()
     sim.advance(2, sink)
     assert replacement in sink.last("container_cpu_usage_seconds_total", container="payments")
-    with pytest.raises(DriverError):
-        driver.delete_pod(wl("payments"), victim)
+    with pytest.raises(NotFound, match="not a current pod"):
+        platform.request(
+            platform.user(OWNER), "pod.delete", {**APP, "application": "payments", "pod": victim}
+        )
 
 
 def test_faulty_pods_show_through_the_driver(platform: Platform, driver: SandboxDriver) -> None:

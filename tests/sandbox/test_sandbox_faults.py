@@ -1,5 +1,5 @@
 """Every fault kind: its documented symptoms show up, a wrong mitigation leaves it, the documented
-mitigation (through the platform core where it has the operation, else the driver) resolves it.
+mitigation — a platform-core operation, as the LLM or a person would request it — resolves it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from sandbox_support import CollectingSink
 
 from hexaops.platform.core import Platform
-from hexaops.platform.drivers.contract import NamespaceRef, WorkloadRef, WorkspaceRef
+from hexaops.platform.drivers.contract import WorkloadRef, WorkspaceRef
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.sandbox import CATALOG, Simulation
 from hexaops.platform.seed import APPS
@@ -24,15 +24,23 @@ POOL = WorkspaceRef(org=ORG, workspace=WS).host_namespace + "-pool"
 Step = Callable[[Platform, SandboxDriver, dict[str, Any]], None]
 
 
+IN_PROJECT = ("application.", "pod.", "certificate.", "network_policy.")
+
+
 def core(kind: str, **params: Any) -> Step:
-    """A mitigation through the platform core, as the owner."""
+    """A mitigation through the platform core, as the owner (who also approves risky ones)."""
 
     def run(platform: Platform, driver: SandboxDriver, truth: dict[str, Any]) -> None:
         resolved = {k: (v(truth) if callable(v) else v) for k, v in params.items()}
-        args = {"org": ORG, "workspace": WS, **resolved}
-        if kind.startswith("application."):
+        where = {"name": WS} if kind.startswith("workspace.") else {"workspace": WS}
+        args = {"org": ORG, **where, **resolved}
+        if kind.startswith(IN_PROJECT):
             args["project"] = NS
-        view = platform.request(platform.user(OWNER), kind, args)
+        owner = platform.user(OWNER)
+        view = platform.request(owner, kind, args)
+        if view.status == "pending":
+            assert view.id is not None
+            view = platform.approve(owner, view.id)
         assert view.status == "succeeded", view
 
     return run
@@ -83,14 +91,19 @@ def _error_ratio(sink: CollectingSink, container: str) -> float:
 
 
 def _drain(node: str) -> Step:
+    """node.drain is high risk: requested, then approved, and it must evict something."""
+
     def run(platform: Platform, driver: SandboxDriver, truth: dict[str, Any]) -> None:
-        assert driver.drain_node(node) > 0
+        owner = platform.user(OWNER)
+        view = platform.request(owner, "node.drain", {"org": ORG, "workspace": WS, "node": node})
+        assert view.status == "pending", view
+        assert view.id is not None
+        done = platform.approve(owner, view.id)
+        assert done.status == "succeeded", done
+        assert done.result is not None
+        assert done.result["evicted"] > 0
 
     return run
-
-
-def _delete_faulty_pod(platform: Platform, driver: SandboxDriver, truth: dict[str, Any]) -> None:
-    driver.delete_pod(wl("catalog"), truth["target"])
 
 
 CASES = [
@@ -166,7 +179,7 @@ CASES = [
             )
             == 1
         ),
-        wrong=lambda p, d, t: d.cordon_node(f"{POOL}-1"),
+        wrong=core("node.cordon", node=f"{POOL}-1"),
         right=_drain(f"{POOL}-1"),
     ),
     Case(
@@ -236,9 +249,7 @@ CASES = [
         "shop/frontend",
         lambda s: _error_ratio(s, "frontend") > 0.3,
         wrong=core("application.restart", name="frontend"),
-        right=lambda p, d, t: d.renew_certificate(
-            NamespaceRef(org=ORG, workspace=WS, namespace=NS), "frontend-tls"
-        ),
+        right=core("certificate.renew", name="frontend-tls"),
     ),
     Case(
         "vulnerable_image",
@@ -261,23 +272,21 @@ CASES = [
         "shop/payments",
         lambda s: _error_ratio(s, "checkout") > 0.3,
         wrong=core("application.restart", name="payments"),
-        right=lambda p, d, t: d.delete_network_policy(
-            NamespaceRef(org=ORG, workspace=WS, namespace=NS), "deny-ingress-payments"
-        ),
+        right=core("network_policy.delete", name="deny-ingress-payments"),
     ),
     Case(
         "disk_full",
         lambda d: f"shop/{first_pod(d, 'catalog')}",
         lambda s: max(s.last("container_fs_usage_bytes", container="catalog").values()) == 2**30,
         wrong=core("application.scale", name="catalog", replicas=3),
-        right=_delete_faulty_pod,
+        right=core("pod.delete", application="catalog", pod=lambda t: t["target"]),
     ),
     Case(
         "dns_failure",
         WS,
         lambda s: _error_ratio(s, "frontend") > 0.3,
         wrong=core("application.restart", name="frontend"),
-        right=lambda p, d, t: d.restart_coredns(WorkspaceRef(org=ORG, workspace=WS)),
+        right=core("workspace.restart_dns"),
     ),
     Case(
         "liveness_probe_misconfigured",

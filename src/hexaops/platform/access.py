@@ -50,6 +50,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "function.deploy": _BUILDERS,
     "function.set_scaling": _BUILDERS,
     "function.delete": _BUILDERS,
+    # Maintenance of running workspaces. Nodes are only ever the workspace's dedicated pool.
+    "pod.delete": _BUILDERS,
+    "certificate.renew": _BUILDERS,
+    "node.cordon": _ADMINS,
+    "node.uncordon": _ADMINS,
+    "node.drain": _ADMINS,
+    "network_policy.delete": _ADMINS,
+    "workspace.restart_dns": _ADMINS,
     # The sandbox (simulated platform): inject faults, read their ground truth.
     "sandbox.inject": _ADMINS,
     "sandbox.truth": _ADMINS,

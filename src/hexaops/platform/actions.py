@@ -86,7 +86,7 @@ class ActionPipeline:
                     existing = self._by_key(session, principal, idempotency_key)
                     if existing is not None:
                         return self._replay(existing, op.kind, params)
-                ctx = OpContext(session, principal)
+                ctx = OpContext(session, principal, self.driver)
                 scope = op.scope(ctx)
                 scope.authorize(op.kind)
                 plan = op.plan(ctx, scope)
@@ -185,10 +185,10 @@ class ActionPipeline:
             requester = Principal.from_record(action.principal)
         return self._execute(action_id, requester, op, plan)
 
-    @staticmethod
-    def _recheck(session: Session, action: Action, op: Operation, plan: ActionPlan) -> None:
+    def _recheck(self, session: Session, action: Action, op: Operation, plan: ActionPlan) -> None:
         try:
-            op.recheck(OpContext(session, Principal.from_record(action.principal)), plan)
+            requester = Principal.from_record(action.principal)
+            op.recheck(OpContext(session, requester, self.driver), plan)
         except PlatformError as exc:
             raise Conflict(
                 f"action {action.id} no longer applies ({exc.message}); reject it and request again"

@@ -116,6 +116,29 @@ class ObservedFunction(BaseModel):
     max_instances: int | None = None
 
 
+class ObservedNode(BaseModel):
+    """A host node of a workspace's dedicated node pool."""
+
+    name: str
+    unschedulable: bool
+    workload_pods: int = 0  # pods a drain would evict (not DaemonSet or static pods)
+
+
+class ObservedCertificate(BaseModel):
+    """A cert-manager Certificate: `revision` counts issuances, `issuing` a pending one."""
+
+    ready: bool
+    revision: int = 0
+    issuing: bool = False
+
+
+class ObservedComponent(BaseModel):
+    """A system component of a vCluster (e.g. kube-system/coredns)."""
+
+    ready: bool
+    restart_generation: int = 0
+
+
 class PlatformDriver(Protocol):
     """Operations every cluster driver provides. Writes are idempotent: repeating one is safe."""
 
@@ -156,3 +179,40 @@ class PlatformDriver(Protocol):
     def delete_function(self, ref: WorkloadRef) -> None: ...
 
     def get_function(self, ref: WorkloadRef) -> ObservedFunction | None: ...
+
+    # -- maintenance: nodes of a dedicated pool, pods, certificates, policies, DNS ------------
+
+    def list_pool_nodes(self, ref: WorkspaceRef) -> list[ObservedNode]:
+        """The host nodes of the workspace's dedicated pool; [] on the shared plan."""
+        ...
+
+    def cordon_node(self, ref: WorkspaceRef, node: str) -> None:
+        """Mark a pool node unschedulable (`kubectl cordon`); DriverError if not in the pool."""
+        ...
+
+    def uncordon_node(self, ref: WorkspaceRef, node: str) -> None: ...
+
+    def drain_node(self, ref: WorkspaceRef, node: str) -> int:
+        """Cordon a pool node and evict its workload pods (`kubectl drain`); how many."""
+        ...
+
+    def delete_pod(self, ref: WorkloadRef, pod: str) -> ObservedApplication:
+        """Delete one pod of an application; its Deployment replaces it. DriverError if the pod
+        is not the application's."""
+        ...
+
+    def get_certificate(self, ref: NamespaceRef, name: str) -> ObservedCertificate | None: ...
+
+    def renew_certificate(self, ref: NamespaceRef, name: str) -> ObservedCertificate:
+        """Trigger re-issuance of a cert-manager Certificate (as `cmctl renew`)."""
+        ...
+
+    def list_network_policies(self, ref: NamespaceRef) -> list[str]: ...
+
+    def delete_network_policy(self, ref: NamespaceRef, name: str) -> None: ...
+
+    def get_coredns(self, ref: WorkspaceRef) -> ObservedComponent | None: ...
+
+    def restart_coredns(self, ref: WorkspaceRef) -> ObservedComponent:
+        """Rolling restart of the vCluster's CoreDNS (kube-system/coredns)."""
+        ...

@@ -4,8 +4,9 @@ Cluster objects (vClusters, namespaces with quotas, deployments and their pods, 
 live in the `sandbox_objects` table, so every hexaops process sees the same sandbox. The
 simulation is deterministic: pod names and node placement derive from names and revisions.
 Runtime behaviour (load, telemetry, faults) is `hexaops.platform.sandbox.Simulation`, which reads
-these objects and writes pod status back; node, pod and add-on operations the platform core has
-no operation for yet (cordon, drain, delete pod, renew certificate, …) are methods here.
+these objects and writes pod status back. Maintenance (cordon and drain of a dedicated pool's nodes,
+pod deletion, certificate renewal, NetworkPolicy deletion, CoreDNS restart) is part of the driver
+contract, reached through the platform core's maintenance operations.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from hexaops.platform.drivers.contract import (
     HpaSpec,
     NamespaceRef,
     ObservedApplication,
+    ObservedCertificate,
+    ObservedComponent,
     ObservedFunction,
+    ObservedNode,
     ObservedPod,
     ObservedWorkspace,
     WorkloadRef,
@@ -401,42 +405,80 @@ class SandboxDriver:
             obj = session.get(SandboxObject, (cluster, "Function", ref.namespace, ref.name))
             return None if obj is None else ObservedFunction(**obj.spec, **obj.status)
 
-    # -- nodes, pods and add-ons (no platform-core operation yet) ------------------------
+    # -- maintenance: pool nodes, pods and add-ons ---------------------------------------
 
-    def _known_nodes(self, session: Session) -> set[str]:
-        nodes = set(SHARED_NODES)
-        for vcluster in session.scalars(
-            select(SandboxObject).where(
-                SandboxObject.cluster == HOST, SandboxObject.kind == "VCluster"
+    @staticmethod
+    def _pool(session: Session, ref: WorkspaceRef) -> list[str]:
+        """The workspace's dedicated pool nodes; shared host nodes are never a tenant's."""
+        vcluster = session.get(SandboxObject, (HOST, "VCluster", ref.host_namespace, "vcluster"))
+        if vcluster is None:
+            return []
+        spec = WorkspaceSpec.model_validate(vcluster.spec)
+        if spec.plan != Plan.DEDICATED:
+            return []
+        return workspace_nodes(ref.host_namespace, spec)
+
+    def _require_pool_node(self, session: Session, ref: WorkspaceRef, node: str) -> None:
+        self._require_vcluster(session, ref)
+        pool = self._pool(session, ref)
+        if node not in pool:
+            raise DriverError(
+                f"node {node} is not in the dedicated node pool of workspace "
+                f"{ref.org}/{ref.workspace} (pool: {', '.join(pool) or 'none, shared plan'})"
             )
-        ):
-            spec = WorkspaceSpec.model_validate(vcluster.spec)
-            nodes.update(workspace_nodes(vcluster.namespace, spec))
-        return nodes
 
-    def cordon_node(self, node: str) -> None:
-        """Mark a host node unschedulable; its running pods stay (as `kubectl cordon`)."""
+    def list_pool_nodes(self, ref: WorkspaceRef) -> list[ObservedNode]:
+        with self._sessions() as session:
+            pool = self._pool(session, ref)
+            cordoned = set(
+                session.scalars(
+                    select(SandboxObject.name).where(
+                        SandboxObject.cluster == HOST,
+                        SandboxObject.kind == "Node",
+                        SandboxObject.name.in_(pool),
+                    )
+                )
+            )
+            pods: dict[str, int] = {}
+            for obj in session.scalars(
+                select(SandboxObject).where(
+                    SandboxObject.cluster == ref.host_namespace,
+                    SandboxObject.kind == "Deployment",
+                )
+            ):
+                for pod in obj.status.get("pods", []):
+                    pods[pod.get("node", "")] = pods.get(pod.get("node", ""), 0) + 1
+            return [
+                ObservedNode(name=n, unschedulable=n in cordoned, workload_pods=pods.get(n, 0))
+                for n in pool
+            ]
+
+    def cordon_node(self, ref: WorkspaceRef, node: str) -> None:
+        """Mark a pool node unschedulable; its running pods stay (as `kubectl cordon`)."""
         with self._sessions.begin() as session:
-            if node not in self._known_nodes(session):
-                raise DriverError(f"node {node} does not exist in the sandbox")
+            self._require_pool_node(session, ref, node)
             self._put(session, HOST, "Node", "", node, {"unschedulable": True}, {})
 
-    def uncordon_node(self, node: str) -> None:
+    def uncordon_node(self, ref: WorkspaceRef, node: str) -> None:
         with self._sessions.begin() as session:
+            self._require_pool_node(session, ref, node)
             obj = self._get(session, HOST, "Node", "", node)
             if obj is not None:
                 session.delete(obj)
 
-    def drain_node(self, node: str) -> int:
-        """Cordon a node and evict its pods; their ReplicaSets recreate them elsewhere.
+    def drain_node(self, ref: WorkspaceRef, node: str) -> int:
+        """Cordon a pool node and evict its pods; their ReplicaSets recreate them elsewhere.
 
         Returns how many pods were evicted. Pods with nowhere to go stay Pending.
         """
-        self.cordon_node(node)
+        self.cordon_node(ref, node)
         evicted = 0
         with self._sessions.begin() as session:
             deployments = session.scalars(
-                select(SandboxObject).where(SandboxObject.kind == "Deployment")
+                select(SandboxObject).where(
+                    SandboxObject.cluster == ref.host_namespace,
+                    SandboxObject.kind == "Deployment",
+                )
             ).all()
             for obj in deployments:
                 names = {p["name"] for p in obj.status.get("pods", []) if p.get("node") == node}
@@ -445,14 +487,18 @@ class SandboxDriver:
                     self._replace_pods(session, obj, names)
         return evicted
 
-    def delete_pod(self, ref: WorkloadRef, pod: str) -> str:
-        """Delete one pod of an application; returns the name of its replacement."""
+    def delete_pod(self, ref: WorkloadRef, pod: str) -> ObservedApplication:
+        """Delete one pod of an application; its replacement is in the returned application."""
         with self._sessions.begin() as session:
             cluster = ref.namespace_ref.workspace_ref.host_namespace
             obj = self._get(session, cluster, "Deployment", ref.namespace, ref.name)
             if obj is None or pod not in {p["name"] for p in obj.status.get("pods", [])}:
-                raise DriverError(f"pod {pod} of application {ref.name} does not exist")
-            return self._replace_pods(session, obj, {pod})[0]
+                raise DriverError(
+                    f"pod {pod} of application {ref.name} does not exist in namespace "
+                    f"{ref.namespace}: list the application's pods and pick a current one"
+                )
+            self._replace_pods(session, obj, {pod})
+            return self._observe_application(session, ref)
 
     def _replace_pods(self, session: Session, obj: SandboxObject, names: set[str]) -> list[str]:
         status = dict(obj.status)
@@ -471,8 +517,20 @@ class SandboxDriver:
         obj.resource_version += 1
         return created
 
-    def renew_certificate(self, ref: NamespaceRef, name: str) -> None:
-        """Renew a TLS certificate (as cert-manager's `cmctl renew`)."""
+    @staticmethod
+    def _certificate(obj: SandboxObject) -> ObservedCertificate:
+        return ObservedCertificate(
+            ready=bool(obj.status.get("ready", False)), revision=int(obj.spec.get("renewals", 0))
+        )
+
+    def get_certificate(self, ref: NamespaceRef, name: str) -> ObservedCertificate | None:
+        with self._sessions() as session:
+            key = (ref.workspace_ref.host_namespace, "Certificate", ref.namespace, name)
+            obj = session.get(SandboxObject, key)
+            return None if obj is None else self._certificate(obj)
+
+    def renew_certificate(self, ref: NamespaceRef, name: str) -> ObservedCertificate:
+        """Renew a TLS certificate (as cert-manager's `cmctl renew`, issued at once)."""
         with self._sessions.begin() as session:
             cluster = ref.workspace_ref.host_namespace
             obj = self._get(session, cluster, "Certificate", ref.namespace, name)
@@ -481,6 +539,21 @@ class SandboxDriver:
             obj.spec = {**obj.spec, "renewals": int(obj.spec.get("renewals", 0)) + 1}
             obj.status = {"ready": True}
             obj.resource_version += 1
+            return self._certificate(obj)
+
+    def list_network_policies(self, ref: NamespaceRef) -> list[str]:
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(SandboxObject.name)
+                    .where(
+                        SandboxObject.cluster == ref.workspace_ref.host_namespace,
+                        SandboxObject.kind == "NetworkPolicy",
+                        SandboxObject.namespace == ref.namespace,
+                    )
+                    .order_by(SandboxObject.name)
+                )
+            )
 
     def delete_network_policy(self, ref: NamespaceRef, name: str) -> None:
         with self._sessions.begin() as session:
@@ -489,23 +562,40 @@ class SandboxDriver:
             if obj is not None:
                 session.delete(obj)
 
-    def restart_coredns(self, ref: WorkspaceRef) -> None:
+    def get_coredns(self, ref: WorkspaceRef) -> ObservedComponent | None:
+        with self._sessions() as session:
+            if (
+                session.get(SandboxObject, (HOST, "VCluster", ref.host_namespace, "vcluster"))
+                is None
+            ):
+                return None
+            key = (ref.host_namespace, "SystemComponent", "kube-system", "coredns")
+            obj = session.get(SandboxObject, key)
+            if obj is None:  # every vCluster runs CoreDNS; stored once first restarted
+                return ObservedComponent(ready=True)
+            return ObservedComponent(
+                ready=bool(obj.status.get("ready", True)),
+                restart_generation=int(obj.spec.get("restart_generation", 0)),
+            )
+
+    def restart_coredns(self, ref: WorkspaceRef) -> ObservedComponent:
         """Rolling restart of the vCluster's CoreDNS (kube-system/coredns)."""
         with self._sessions.begin() as session:
             self._require_vcluster(session, ref)
             obj = self._get(
                 session, ref.host_namespace, "SystemComponent", "kube-system", "coredns"
             )
-            generation = 0 if obj is None else int(obj.spec.get("restart_generation", 0))
+            generation = (0 if obj is None else int(obj.spec.get("restart_generation", 0))) + 1
             self._put(
                 session,
                 ref.host_namespace,
                 "SystemComponent",
                 "kube-system",
                 "coredns",
-                {"restart_generation": generation + 1},
+                {"restart_generation": generation},
                 {"ready": True},
             )
+            return ObservedComponent(ready=True, restart_generation=generation)
 
     def list_objects(self, cluster: str | None = None) -> list[dict[str, Any]]:
         """Every object of the sandbox (or of one vCluster), for status views and tests."""

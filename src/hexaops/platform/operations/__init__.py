@@ -17,7 +17,14 @@ from hexaops.platform.operations.applications import (
 )
 from hexaops.platform.operations.base import ActionPlan, Change, OpContext, Operation
 from hexaops.platform.operations.functions import DeleteFunction, DeployFunction, SetFunctionScaling
+from hexaops.platform.operations.maintenance import (
+    DeleteNetworkPolicy,
+    DeletePod,
+    RenewCertificate,
+    RestartWorkspaceDns,
+)
 from hexaops.platform.operations.members import AddMember, RemoveMember
+from hexaops.platform.operations.nodes import CordonNode, DrainNode, UncordonNode
 from hexaops.platform.operations.projects import CreateProject, DeleteProject, UpdateProjectQuota
 from hexaops.platform.operations.workspaces import CreateWorkspace, DeleteWorkspace
 
@@ -40,6 +47,13 @@ OPERATIONS: dict[str, type[Operation]] = {
         DeleteFunction,
         AddMember,
         RemoveMember,
+        DeletePod,
+        CordonNode,
+        UncordonNode,
+        DrainNode,
+        RenewCertificate,
+        DeleteNetworkPolicy,
+        RestartWorkspaceDns,
     )
 }
 

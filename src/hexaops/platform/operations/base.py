@@ -50,6 +50,14 @@ class ActionPlan(BaseModel):
 class OpContext:
     session: Session
     principal: Principal
+    # Plans of maintenance operations read the cluster (which pods, nodes, certificates exist);
+    # the pipeline passes its driver to plan and recheck.
+    driver: PlatformDriver | None = None
+
+    def cluster(self) -> PlatformDriver:
+        if self.driver is None:
+            raise RuntimeError("this step reads the cluster: build the OpContext with a driver")
+        return self.driver
 
 
 class Operation(BaseModel, ABC):

@@ -2,8 +2,7 @@
 
 Each kind documents its ground truth: the object kind it targets, the root cause, the symptoms
 it produces in metrics, logs and events, the mitigations that resolve it (platform-core operation
-kinds, or driver methods where the core has no operation yet) and mitigations that look plausible
-but do not. `resolution.py` decides when a mitigation took effect; `effects.py` how the fault
+kinds, as the LLM and people request them) and mitigations that look plausible but do not. `resolution.py` decides when a mitigation took effect; `effects.py` how the fault
 shows up while it is active.
 """
 
@@ -92,8 +91,8 @@ _CATALOG = (
         ("node_memory_MemAvailable_bytes", "kube_node_status_condition"),
         (),
         ("EvictionThresholdMet", "Evicted"),
-        ("driver.drain_node", "driver.cordon_node + application.restart"),
-        ("application.scale", "driver.cordon_node alone"),
+        ("node.drain", "node.cordon + application.restart"),
+        ("application.scale", "node.cordon alone"),
     ),
     FaultKind(
         "node_disk_pressure",
@@ -102,7 +101,7 @@ _CATALOG = (
         ("node_filesystem_avail_bytes", "kube_node_status_condition"),
         (),
         ("FreeDiskSpaceFailed", "Evicted"),
-        ("driver.drain_node", "driver.cordon_node + application.restart"),
+        ("node.drain", "node.cordon + application.restart"),
         ("application.restart alone",),
     ),
     FaultKind(
@@ -156,7 +155,7 @@ _CATALOG = (
         ("http_requests_total",),
         ("x509: certificate has expired",),
         ("CertificateExpired",),
-        ("driver.renew_certificate",),
+        ("certificate.renew",),
         ("application.restart",),
     ),
     FaultKind(
@@ -176,7 +175,7 @@ _CATALOG = (
         ("http_requests_total",),
         ("connection timed out",),
         (),
-        ("driver.delete_network_policy",),
+        ("network_policy.delete",),
         ("application.restart",),
     ),
     FaultKind(
@@ -186,7 +185,7 @@ _CATALOG = (
         ("container_fs_usage_bytes", "http_requests_total"),
         ("no space left on device",),
         (),
-        ("driver.delete_pod", "application.restart"),
+        ("pod.delete", "application.restart"),
         ("application.scale",),
     ),
     FaultKind(
@@ -196,7 +195,7 @@ _CATALOG = (
         ("http_requests_total",),
         ("no such host",),
         (),
-        ("driver.restart_coredns",),
+        ("workspace.restart_dns",),
         ("application.restart",),
     ),
     FaultKind(
