@@ -320,13 +320,7 @@ class ClickHouseStore:
         if n == 0:
             return
         columns[0] = _ms_column(batch.ts)  # DateTime64(3) takes integer milliseconds as is
-        self.client.insert(
-            "metrics",
-            columns,
-            column_names=list(_METRIC_COLUMNS),
-            database=self.database,
-            column_oriented=True,
-        )
+        self._insert("metrics", columns, _METRIC_COLUMNS)
 
     def write_logs(self, records: list[LogRecord]) -> None:
         if not records:
@@ -342,13 +336,7 @@ class ClickHouseStore:
             [r.message for r in records],
             [r.fields for r in records],
         ]
-        self.client.insert(
-            "logs",
-            columns,
-            column_names=list(_LOG_COLUMNS),
-            database=self.database,
-            column_oriented=True,
-        )
+        self._insert("logs", columns, _LOG_COLUMNS)
 
     def write_events(self, records: list[EventRecord]) -> None:
         if not records:
@@ -366,12 +354,12 @@ class ClickHouseStore:
             [r.message for r in records],
             [r.count for r in records],
         ]
+        self._insert("events", columns, _EVENT_COLUMNS)
+
+    def _insert(self, table: str, columns: Sequence[Sequence[Any]], names: Sequence[str]) -> None:
+        # Column-oriented: the batches arrive as columns, and ClickHouse stores them so.
         self.client.insert(
-            "events",
-            columns,
-            column_names=list(_EVENT_COLUMNS),
-            database=self.database,
-            column_oriented=True,
+            table, columns, column_names=list(names), database=self.database, column_oriented=True
         )
 
     # -- reads -----------------------------------------------------------------------------
