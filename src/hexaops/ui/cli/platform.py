@@ -9,6 +9,13 @@ import typer
 from hexaops.platform.domain import ActionStatus
 from hexaops.platform.seed import seed
 from hexaops.platform.views import OrganizationOverview
+from hexaops.ui.cli.maintenance import (
+    certificate_app,
+    dns_app,
+    network_policy_app,
+    node_app,
+    pod_app,
+)
 from hexaops.ui.cli.output import (
     AsUser,
     DryRun,
@@ -41,6 +48,11 @@ for sub, name in (
     (project_app, "project"),
     (application_app, "app"),
     (function_app, "function"),
+    (node_app, "node"),
+    (pod_app, "pod"),
+    (certificate_app, "certificate"),
+    (network_policy_app, "network-policy"),
+    (dns_app, "dns"),
     (actions_app, "actions"),
 ):
     app.add_typer(sub, name=name)
