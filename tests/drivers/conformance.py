@@ -18,17 +18,21 @@ same suite runs against the sandbox and the Kubernetes driver (on a kmock API em
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol
 
 import pytest
 
 from hexaops.platform.domain import NodePool, Quota, Resources
 from hexaops.platform.drivers.contract import (
+    EVENT_LIMIT,
+    LOG_TAIL_LINES,
     ApplicationSpec,
     FunctionSpec,
     HpaSpec,
     NamespaceRef,
     ObservedApplication,
+    ObservedEvent,
     ObservedWorkspace,
     PlatformDriver,
     WorkloadRef,
@@ -596,6 +600,90 @@ class DriverConformance:
         assert_running(driver.get_application(ref), spec)
         with pytest.raises(DriverError):
             driver.delete_pod(wl(workspace="missing"), victim)
+
+    # -- diagnostics: events and pod logs --------------------------------------------------
+
+    @staticmethod
+    def _assert_well_formed(events: list[ObservedEvent]) -> None:
+        assert len(events) <= EVENT_LIMIT
+        assert all(e.count >= 1 and e.first_seen <= e.last_seen for e in events), events
+        assert all(e.type in ("Normal", "Warning") for e in events), events
+        seen = [e.last_seen for e in events]
+        assert seen == sorted(seen), "newest last"
+
+    def test_scaling_an_application_records_events(self, driver: PlatformDriver) -> None:
+        ref = self._application(driver)
+        driver.scale_application(ref, 3)
+
+        events = driver.list_events(ref.namespace_ref)
+        self._assert_well_formed(events)
+        assert any(e.kind == "Deployment" and e.name == ref.name for e in events), events
+
+    def test_restart_records_events(self, driver: PlatformDriver) -> None:
+        ref = self._application(driver)
+        before = sum(e.count for e in driver.list_events(ref.namespace_ref))
+
+        driver.restart_application(ref)
+        events = driver.list_events(ref.namespace_ref)
+        self._assert_well_formed(events)
+        assert events
+        assert sum(e.count for e in events) > before, "the rollout is in the events"
+
+    def test_events_since_and_limit(self, driver: PlatformDriver) -> None:
+        ref = self._application(driver, spec=V1.model_copy(update={"replicas": 3}))
+        driver.scale_application(ref, 2)
+        driver.delete_pod(ref, pod_names(driver.get_application(ref))[0])
+        events = driver.list_events(ref.namespace_ref)
+        assert len(events) >= 2, "a Deployment's scaling and a pod's killing are two events"
+
+        oldest, newest = events[0].last_seen, events[-1].last_seen
+        assert driver.list_events(ref.namespace_ref, since=oldest) == events
+        recent = driver.list_events(ref.namespace_ref, since=newest)
+        assert recent
+        assert all(e.last_seen >= newest for e in recent)
+        assert recent == events[-len(recent) :]
+        assert driver.list_events(ref.namespace_ref, since=newest + timedelta(days=1)) == []
+
+        assert driver.list_events(ref.namespace_ref, limit=1) == events[-1:]
+        assert driver.list_events(ref.namespace_ref, limit=0) == []
+        assert len(driver.list_events(ref.namespace_ref, limit=10 * EVENT_LIMIT)) <= EVENT_LIMIT
+
+    def test_events_of_a_missing_namespace_are_an_error(self, driver: PlatformDriver) -> None:
+        ref = self._namespace(driver)
+        assert all(e.kind != "Deployment" for e in driver.list_events(ref))
+        with pytest.raises(DriverError):
+            driver.list_events(ns(namespace="missing"))
+        with pytest.raises(DriverError):
+            driver.list_events(ns(workspace="missing"))
+
+    def test_read_pod_logs(self, driver: PlatformDriver) -> None:
+        ref = self._application(driver)
+        pod = pod_names(driver.get_application(ref))[0]
+
+        # A fresh pod may have logged nothing yet: only the shape and the bounds are promised.
+        lines = driver.read_pod_logs(ref, pod)
+        assert isinstance(lines, list)
+        assert all(isinstance(line, str) for line in lines)
+        assert len(lines) <= LOG_TAIL_LINES
+        assert len(driver.read_pod_logs(ref, pod, tail_lines=1)) <= 1
+        assert driver.read_pod_logs(ref, pod, tail_lines=0) == []
+        assert len(driver.read_pod_logs(ref, pod, tail_lines=10 * LOG_TAIL_LINES)) <= (
+            LOG_TAIL_LINES
+        )
+
+    def test_logs_of_a_missing_pod_are_an_error(self, driver: PlatformDriver) -> None:
+        ref = self._application(driver)
+        pod = pod_names(driver.get_application(ref))[0]
+        frontend = wl(name="frontend")
+        driver.apply_application(frontend, V1)
+        for workload, name in (
+            (ref, "checkout-missing-pod"),
+            (frontend, pod),  # not frontend's pod
+            (wl(namespace="missing"), pod),
+            (wl(workspace="missing"), pod),
+        ):
+            with pytest.raises(DriverError):
+                driver.read_pod_logs(workload, name)
 
     # -- maintenance: certificates, NetworkPolicies, CoreDNS -------------------------------
 

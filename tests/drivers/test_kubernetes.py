@@ -23,8 +23,13 @@ relies on (each is named where it is done):
   - vCluster servers are bare aiohttp RawTestServers: kmock.Server installs a DNS interceptor
     that must be exited in LIFO order, and vClusters are deleted in any order;
   - the emulators run on their own event loop thread, since the driver's client is synchronous.
+  - pod logs: kmock serves no pods/<name>/log subresource, so every vCluster answers it with a
+    fixed stub text (`_POD_LOG`, ignoring tailLines: the driver bounds the lines itself);
+  - Events: the fake Deployment controller records them as the real controllers do
+    (ScalingReplicaSet on the Deployment when a ReplicaSet's size changes, Killing on a deleted
+    pod), aggregated per object and reason with a count, as the API server's correlator does.
 No HPA controller is faked: the driver clamps replicas itself (see KubernetesDriver.set_hpa).
-Not needed, so not stubbed: /version (the driver never calls it), pod logs (no log reads yet).
+Not needed, so not stubbed: /version (the driver never calls it).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -86,6 +92,7 @@ Controller = Callable[["_Emulator", kmock.Request], Awaitable[None]]
 _NAMESPACE_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?/?$")
 _WRITES = (kmock.action.CREATE, kmock.action.UPDATE, kmock.action.DELETE)
 POOL_NODES = 2  # what DEDICATED in conformance.py asks for
+_POD_LOG = "".join(f"2026-01-05T00:00:0{i}Z INFO request summary rps=1.0\n" for i in range(5))
 _CRDS = {
     "cert-manager.io/v1/certificates": "Certificate",
     "helm.toolkit.fluxcd.io/v2/helmreleases": "HelmRelease",
@@ -213,6 +220,8 @@ class _Emulator(kmock.KubernetesEmulator):
 def _new_emulator(controller: Controller | None) -> _Emulator:
     emulator = _Emulator(controller=controller)
     emulator.resources.load_bundled()
+    # gap: kmock has no pod logs; a stub answers for every pod (the driver checks the pod first).
+    emulator["get", kmock.resource("v1/pods"), kmock.subresource("log")] << kmock.text(_POD_LOG)
     for resource, kind in _CRDS.items():
         emulator.resources[resource] = {"kind": kind, "namespaced": True}
     return emulator
@@ -228,8 +237,13 @@ class _FakeDeploymentController:
     async def __call__(self, emulator: _Emulator, request: kmock.Request) -> None:
         namespace = request.namespace or ""
         if request.resource == kmock.resource("v1/pods") and request.action == kmock.action.DELETE:
+            pod = request.name or ""
+            deployment = pod.rsplit("-", 2)[0]
+            _record_event(
+                emulator, namespace, "Pod", pod, "Killing", f"Stopping container {deployment}"
+            )
             # The ReplicaSet replaces a deleted pod: pod names are <deployment>-<hash>-<suffix>.
-            self._reconcile(emulator, namespace, (request.name or "").rsplit("-", 2)[0], False)
+            self._reconcile(emulator, namespace, deployment, False)
         elif request.resource == kmock.resource("apps/v1/deployments"):
             name = request.name or request.data.get("metadata", {}).get("name", "")
             self._reconcile(emulator, namespace, name, request.action == kmock.action.DELETE)
@@ -258,11 +272,21 @@ class _FakeDeploymentController:
         ]
         replicas = spec.get("replicas", 1)
         current = []
+        old_sizes: dict[str, int] = {}
         for pod in owned:
             if pod["metadata"]["labels"].get("pod-template-hash") == template_hash:
                 current.append(pod["metadata"]["name"])
             else:
+                old_hash = pod["metadata"]["labels"].get("pod-template-hash", "")
+                old_sizes[old_hash] = old_sizes.get(old_hash, 0) + 1
                 emulator.objects["v1/pods", namespace, pod["metadata"]["name"]].delete()
+        if len(current) != replicas:
+            direction = "up" if replicas > len(current) else "down"
+            message = f"Scaled {direction} replica set {name}-{template_hash} to {replicas}"
+            _record_event(emulator, namespace, "Deployment", name, "ScalingReplicaSet", message)
+        for old_hash, size in sorted(old_sizes.items()):
+            message = f"Scaled down replica set {name}-{old_hash} from {size} to 0"
+            _record_event(emulator, namespace, "Deployment", name, "ScalingReplicaSet", message)
         for extra in current[replicas:]:
             emulator.objects["v1/pods", namespace, extra].delete()
         for _ in range(replicas - len(current)):
@@ -310,6 +334,32 @@ class _FakeDeploymentController:
                 },
             }
         )
+
+
+def _record_event(
+    emulator: _Emulator, namespace: str, kind: str, name: str, reason: str, message: str
+) -> None:
+    """A core/v1 Event about an object, aggregated per object and reason (count, first/last)."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # the API's second precision
+    event_name = f"{name}.{hashlib.sha256(f'{kind}/{reason}'.encode()).hexdigest()[:16]}"
+    key = kmock.resource("v1/events"), namespace, event_name
+    if key in emulator.objects and not emulator.objects[key].deleted:
+        event = emulator.objects[key]
+        count = int(event.raw.get("count", 1)) + 1
+        event.patch({"count": count, "lastTimestamp": now, "message": message})
+        return
+    emulator.objects["v1/events", namespace, event_name] = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": event_name, "namespace": namespace},
+        "involvedObject": {"kind": kind, "name": name, "namespace": namespace},
+        "reason": reason,
+        "type": "Normal",
+        "message": message,
+        "count": 1,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+    }
 
 
 async def _fake_cert_manager(emulator: _Emulator, request: kmock.Request) -> None:
@@ -895,3 +945,14 @@ def test_restart_dns_is_a_rollout_restart_of_coredns(
     (coredns,) = cluster.call(lambda: vcluster.live("apps/v1/deployments", "kube-system"))
     assert A_RESTARTED_AT in coredns["spec"]["template"]["metadata"]["annotations"]
     assert coredns["metadata"]["annotations"]["hexaops.io/restart-generation"] == "1"
+
+
+def test_pod_logs_are_the_vcluster_pod_log_tail(kubernetes: KubernetesDriver) -> None:
+    kubernetes.provision_workspace(ws(), SHARED)
+    kubernetes.create_namespace(ns(), QUOTA)
+    app = kubernetes.apply_application(wl(), V1)
+    pod = app.pods[0].name
+    stub = _POD_LOG.splitlines()
+    assert kubernetes.read_pod_logs(wl(), pod) == stub
+    # The stub ignores tailLines, as a misbehaving server might: the driver still bounds it.
+    assert kubernetes.read_pod_logs(wl(), pod, tail_lines=2) == stub[-2:]

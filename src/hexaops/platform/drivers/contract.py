@@ -8,6 +8,8 @@ a real host cluster. Both must pass `tests/drivers/conformance.py`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -139,6 +141,37 @@ class ObservedComponent(BaseModel):
     restart_generation: int = 0
 
 
+class ObservedEvent(BaseModel):
+    """A Kubernetes Event (core/v1) as `kubectl get events` shows it: one object per involved
+    object and reason, repeated occurrences counted (`count`, first and last seen)."""
+
+    kind: str  # involvedObject.kind: Deployment, Pod, HorizontalPodAutoscaler, …
+    name: str  # involvedObject.name
+    reason: str  # ScalingReplicaSet, Killing, OOMKilling, BackOff, …
+    type: str  # Normal | Warning
+    message: str
+    count: int = 1
+    first_seen: datetime
+    last_seen: datetime
+
+
+EVENT_LIMIT = 200  # most events one read returns (and the sandbox keeps per namespace)
+LOG_TAIL_LINES = 200  # most log lines one read returns (and the sandbox keeps per pod)
+
+
+def newest_last(
+    events: Iterable[ObservedEvent], since: datetime | None, limit: int
+) -> list[ObservedEvent]:
+    """The contract's view of a namespace's events: last seen at or after `since`, ordered by
+    last seen, the newest `limit` (at most EVENT_LIMIT) of them."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)  # naive times are UTC throughout hexaops
+    kept = [e for e in events if since is None or e.last_seen >= since]
+    kept.sort(key=lambda e: (e.last_seen, e.first_seen, e.kind, e.name, e.reason))
+    wanted = min(limit, EVENT_LIMIT)
+    return kept[-wanted:] if wanted > 0 else []
+
+
 class PlatformDriver(Protocol):
     """Operations every cluster driver provides. Writes are idempotent: repeating one is safe."""
 
@@ -199,6 +232,22 @@ class PlatformDriver(Protocol):
     def delete_pod(self, ref: WorkloadRef, pod: str) -> ObservedApplication:
         """Delete one pod of an application; its Deployment replaces it. DriverError if the pod
         is not the application's."""
+        ...
+
+    # -- diagnostics: events and pod logs -----------------------------------------------------
+
+    def list_events(
+        self, ref: NamespaceRef, since: datetime | None = None, limit: int = EVENT_LIMIT
+    ) -> list[ObservedEvent]:
+        """The namespace's events last seen at or after `since`, newest last, at most `limit`
+        (capped at EVENT_LIMIT); DriverError if the namespace does not exist."""
+        ...
+
+    def read_pod_logs(
+        self, ref: WorkloadRef, pod: str, tail_lines: int = LOG_TAIL_LINES
+    ) -> list[str]:
+        """The last `tail_lines` (capped at LOG_TAIL_LINES) log lines of one pod of an
+        application; DriverError if the pod is not the application's."""
         ...
 
     def get_certificate(self, ref: NamespaceRef, name: str) -> ObservedCertificate | None: ...

@@ -45,6 +45,7 @@ from kubernetes.client import (
     AutoscalingV2Api,
     Configuration,
     CoreV1Api,
+    CoreV1Event,
     CustomObjectsApi,
     NetworkingV1Api,
     RbacAuthorizationV1Api,
@@ -66,6 +67,8 @@ from pydantic import BaseModel
 
 from hexaops.platform.domain import SHARED_PLAN_CAP, Plan, Quota, Resources
 from hexaops.platform.drivers.contract import (
+    EVENT_LIMIT,
+    LOG_TAIL_LINES,
     ApplicationSpec,
     FunctionSpec,
     HpaSpec,
@@ -73,6 +76,7 @@ from hexaops.platform.drivers.contract import (
     ObservedApplication,
     ObservedCertificate,
     ObservedComponent,
+    ObservedEvent,
     ObservedFunction,
     ObservedNode,
     ObservedPod,
@@ -80,6 +84,7 @@ from hexaops.platform.drivers.contract import (
     WorkloadRef,
     WorkspaceRef,
     WorkspaceSpec,
+    newest_last,
 )
 from hexaops.platform.errors import ConfigurationError, DriverError
 from hexaops.platform.names import format_cpu, format_memory, parse_cpu, parse_memory
@@ -1191,6 +1196,43 @@ class KubernetesDriver:
         observed = self._wait(replaced)
         return observed or _must(self._observe(cluster, ref), f"application {ref.name}")
 
+    # -- diagnostics: events and pod logs (in the vCluster) ----------------------------------
+
+    def list_events(
+        self, ref: NamespaceRef, since: datetime | None = None, limit: int = EVENT_LIMIT
+    ) -> list[ObservedEvent]:
+        cluster = self._require_namespace(ref)
+        # The whole namespace, not `limit=`: the API pages in key order, not by time, so the
+        # newest events are only known after reading all (the API server keeps them ~1 h).
+        with _api(f"events in namespace {ref.namespace}"):
+            items = cluster.core.list_namespaced_event(ref.namespace).items
+        return newest_last((_observed_event(e) for e in items), since, limit)
+
+    def read_pod_logs(
+        self, ref: WorkloadRef, pod: str, tail_lines: int = LOG_TAIL_LINES
+    ) -> list[str]:
+        cluster = self._require_namespace(ref.namespace_ref)
+        what = f"pod {pod} in namespace {ref.namespace}"
+        found = _read(what, lambda: cluster.core.read_namespaced_pod(pod, ref.namespace))
+        labels = (found.metadata.labels if found is not None and found.metadata else None) or {}
+        if found is None or labels.get(APP_LABEL) != ref.name:
+            raise DriverError(
+                f"pod {pod} of application {ref.name} does not exist in namespace "
+                f"{ref.namespace}: list the application's pods and pick a current one"
+            )
+        wanted = min(tail_lines, LOG_TAIL_LINES)
+        if wanted <= 0:
+            return []
+        containers = [c.name for c in (found.spec.containers if found.spec else [])]
+        # A pod with sidecars needs the container named; ours is "app".
+        container = "app" if "app" in containers else None
+        with _api(f"logs of {what}"):
+            text = cluster.core.read_namespaced_pod_log(
+                pod, ref.namespace, container=container, tail_lines=wanted
+            )
+        # Bounded here too: a server (or proxy) that ignores tailLines must not flood the caller.
+        return text.splitlines()[-wanted:]
+
     def _certificate(
         self, cluster: _Cluster, ref: NamespaceRef, name: str
     ) -> dict[str, Any] | None:
@@ -1312,6 +1354,38 @@ class KubernetesDriver:
 
 
 # -- conversions -----------------------------------------------------------------------------
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _observed_event(event: CoreV1Event) -> ObservedEvent:
+    """A core/v1 Event in the contract's shape. Events written through events.k8s.io/v1 carry
+    eventTime and series instead of first/lastTimestamp and count; either is read."""
+    series = event.series
+    created = event.metadata.creation_timestamp if event.metadata else None
+    last = _utc(
+        event.last_timestamp
+        or (series.last_observed_time if series else None)
+        or event.event_time
+        or created
+    )
+    first = _utc(event.first_timestamp or event.event_time or created) or last
+    moment = last or first or datetime.now(UTC)  # an event with no time at all: seen now
+    involved = event.involved_object
+    return ObservedEvent(
+        kind=involved.kind or "",
+        name=involved.name or "",
+        reason=event.reason or "",
+        type=event.type or "Normal",
+        message=event.message or "",
+        count=event.count or (series.count if series else None) or 1,
+        first_seen=min(first or moment, moment),
+        last_seen=moment,
+    )
 
 
 def _settled(observed: ObservedWorkspace | None) -> ObservedWorkspace | None:

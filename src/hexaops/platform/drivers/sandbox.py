@@ -12,15 +12,19 @@ contract, reached through the platform core's maintenance operations.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from hexaops.platform.db.models import SandboxObject, utcnow
+from hexaops.platform.db.models import SandboxClock, SandboxObject, utcnow
 from hexaops.platform.domain import Plan, Quota
 from hexaops.platform.drivers.contract import (
+    EVENT_LIMIT,
+    LOG_TAIL_LINES,
     ApplicationSpec,
     FunctionSpec,
     HpaSpec,
@@ -28,6 +32,7 @@ from hexaops.platform.drivers.contract import (
     ObservedApplication,
     ObservedCertificate,
     ObservedComponent,
+    ObservedEvent,
     ObservedFunction,
     ObservedNode,
     ObservedPod,
@@ -35,11 +40,21 @@ from hexaops.platform.drivers.contract import (
     WorkloadRef,
     WorkspaceRef,
     WorkspaceSpec,
+    newest_last,
 )
 from hexaops.platform.errors import DriverError
 
 HOST = "host"
 SHARED_NODES = ("k3s-shared-1", "k3s-shared-2", "k3s-shared-3")
+EVENT = "Event"  # an aggregated Kubernetes Event: spec is an ObservedEvent
+POD_LOG = "PodLog"  # a pod's last LOG_TAIL_LINES log lines: spec {"lines": [...]}
+DIAGNOSTIC_KINDS = (EVENT, POD_LOG)
+# The simulated clock starts here unless a Simulation chose another epoch; driver writes before
+# the first simulation step are stamped with it, so events never jump from wall time back to it.
+SANDBOX_EPOCH = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday, midnight UTC
+# hexaops.platform.sandbox.load.TICK_SECONDS; importing it here would be circular (the
+# simulation package imports this driver).
+_TICK_SECONDS = 15
 
 
 def _digest(*parts: object, length: int = 10) -> str:
@@ -52,6 +67,161 @@ def workspace_nodes(host_namespace: str, spec: WorkspaceSpec) -> list[str]:
     if spec.plan == Plan.DEDICATED and spec.node_pool is not None:
         return [f"{host_namespace}-pool-{i + 1}" for i in range(spec.node_pool.nodes)]
     return list(SHARED_NODES)
+
+
+def sandbox_time(session: Session) -> datetime:
+    """The sandbox's simulated "now": what its Events are stamped with (not wall time)."""
+    clock = session.get(SandboxClock, 1)
+    if clock is None:
+        return SANDBOX_EPOCH
+    return clock.epoch.astimezone(UTC) + timedelta(seconds=clock.tick * _TICK_SECONDS)
+
+
+def _event_name(event: ObservedEvent) -> str:
+    # The API server names an event <object>.<unique suffix>; one per object and reason here,
+    # since the sandbox aggregates by (kind, name, reason) as the event correlator does.
+    return f"{event.name[:200]}.{_digest(event.kind, event.name, event.reason, length=16)}"
+
+
+def record_events(
+    session: Session, cluster: str, namespace: str, events: Iterable[ObservedEvent]
+) -> None:
+    """Store events in a vCluster namespace, aggregated as the API server does: an event for an
+    object and reason already stored adds its count, widens first/last seen and replaces the
+    message. Only the newest EVENT_LIMIT events of the namespace are kept."""
+    recorded = False
+    for event in events:
+        recorded = True
+        name = _event_name(event)
+        inserted = session.execute(
+            insert(SandboxObject)
+            .values(
+                cluster=cluster,
+                kind=EVENT,
+                namespace=namespace,
+                name=name,
+                spec=event.model_dump(mode="json"),
+                status={},
+                resource_version=1,
+                updated_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["cluster", "kind", "namespace", "name"])
+            .returning(SandboxObject.name)
+        ).first()
+        if inserted is not None:
+            continue
+        # Another write got there first (now or earlier): merge under the row lock.
+        row = session.get(
+            SandboxObject,
+            (cluster, EVENT, namespace, name),
+            with_for_update=True,
+            populate_existing=True,
+        )
+        assert row is not None  # the insert conflicted with it
+        stored = ObservedEvent.model_validate(row.spec)
+        merged = stored.model_copy(
+            update={
+                "type": event.type,
+                "message": event.message if event.last_seen >= stored.last_seen else stored.message,
+                "count": stored.count + event.count,
+                "first_seen": min(stored.first_seen, event.first_seen),
+                "last_seen": max(stored.last_seen, event.last_seen),
+            }
+        )
+        row.spec = merged.model_dump(mode="json")
+        row.resource_version += 1
+    if recorded:
+        session.flush()
+        _trim_events(session, cluster, namespace)
+
+
+def _trim_events(session: Session, cluster: str, namespace: str) -> None:
+    rows = session.scalars(
+        select(SandboxObject).where(
+            SandboxObject.cluster == cluster,
+            SandboxObject.kind == EVENT,
+            SandboxObject.namespace == namespace,
+        )
+    ).all()
+    if len(rows) <= EVENT_LIMIT:
+        return
+    newest_first = sorted(
+        rows, key=lambda r: (ObservedEvent.model_validate(r.spec).last_seen, r.name), reverse=True
+    )
+    for row in newest_first[EVENT_LIMIT:]:
+        session.delete(row)
+    session.flush()
+
+
+def append_pod_logs(
+    session: Session, cluster: str, namespace: str, pod: str, lines: list[str]
+) -> None:
+    """Append log lines of a pod, keeping its last LOG_TAIL_LINES (as a kubelet's log rotation
+    bounds what `kubectl logs` can show)."""
+    if not lines:
+        return
+    row = session.get(
+        SandboxObject,
+        (cluster, POD_LOG, namespace, pod),
+        with_for_update=True,
+        populate_existing=True,
+    )
+    kept = [] if row is None else list(row.spec.get("lines", []))
+    spec = {"lines": (kept + lines)[-LOG_TAIL_LINES:]}
+    if row is None:
+        # Only the simulation writes logs, one `advance` at a time (it holds the clock's lock).
+        session.add(
+            SandboxObject(cluster=cluster, kind=POD_LOG, namespace=namespace, name=pod, spec=spec)
+        )
+    else:
+        row.spec = spec
+        row.resource_version += 1
+
+
+def _scaling_events(
+    deployment: str, before: list[dict[str, Any]], after: list[dict[str, Any]], at: datetime
+) -> list[ObservedEvent]:
+    """The Deployment controller's ScalingReplicaSet events for a change of pods: one per
+    ReplicaSet (pod template) whose size changed, the growing one first as in a rollout."""
+
+    def sizes(pods: list[dict[str, Any]]) -> dict[str, int]:
+        counted: dict[str, int] = {}
+        for pod in pods:
+            counted[str(pod.get("template", ""))] = counted.get(str(pod.get("template", "")), 0) + 1
+        return counted
+
+    old, new = sizes(before), sizes(after)
+    changed = [t for t in sorted(set(old) | set(new)) if old.get(t, 0) != new.get(t, 0)]
+    changed.sort(key=lambda t: new.get(t, 0) < old.get(t, 0))  # scale-ups before scale-downs
+    return [
+        ObservedEvent(
+            kind="Deployment",
+            name=deployment,
+            reason="ScalingReplicaSet",
+            type="Normal",
+            message=(
+                f"Scaled {'up' if new.get(t, 0) > old.get(t, 0) else 'down'} replica set "
+                f"{deployment}-{t} from {old.get(t, 0)} to {new.get(t, 0)}"
+            ),
+            first_seen=at,
+            last_seen=at,
+        )
+        for t in changed
+    ]
+
+
+def _forget_pod_logs(session: Session, cluster: str, namespace: str, pods: Iterable[str]) -> None:
+    """A deleted pod's logs go with it (the kubelet removes its log files)."""
+    names = list(pods)
+    if names:
+        session.execute(
+            delete(SandboxObject).where(
+                SandboxObject.cluster == cluster,
+                SandboxObject.kind == POD_LOG,
+                SandboxObject.namespace == namespace,
+                SandboxObject.name.in_(names),
+            )
+        )
 
 
 class SandboxDriver:
@@ -264,7 +434,22 @@ class SandboxDriver:
         cluster = ref.namespace_ref.workspace_ref.host_namespace
         current = session.get(SandboxObject, (cluster, "Deployment", ref.namespace, ref.name))
         status = {} if current is None else dict(current.status)
-        status["pods"] = self._pods(session, ref, spec, restart_generation, status.get("pods", []))
+        before: list[dict[str, Any]] = status.get("pods", [])
+        status["pods"] = self._pods(session, ref, spec, restart_generation, before)
+        # What the Deployment controller reports on a real cluster, so that `list_events`
+        # answers the same without the simulation running.
+        record_events(
+            session,
+            cluster,
+            ref.namespace,
+            _scaling_events(ref.name, before, status["pods"], sandbox_time(session)),
+        )
+        _forget_pod_logs(
+            session,
+            cluster,
+            ref.namespace,
+            {p["name"] for p in before} - {p["name"] for p in status["pods"]},
+        )
         self._put(
             session,
             cluster,
@@ -326,6 +511,10 @@ class SandboxDriver:
     def delete_application(self, ref: WorkloadRef) -> None:
         with self._sessions.begin() as session:
             cluster = ref.namespace_ref.workspace_ref.host_namespace
+            current = session.get(SandboxObject, (cluster, "Deployment", ref.namespace, ref.name))
+            if current is not None:
+                pods = [p["name"] for p in current.status.get("pods", [])]
+                _forget_pod_logs(session, cluster, ref.namespace, pods)
             session.execute(
                 delete(SandboxObject).where(
                     SandboxObject.cluster == cluster,
@@ -515,7 +704,71 @@ class SandboxDriver:
             pods.append(pod)
         obj.status = {**status, "pods": pods, "serial": serial}
         obj.resource_version += 1
+        at = sandbox_time(session)
+        record_events(
+            session,
+            obj.cluster,
+            obj.namespace,
+            (
+                ObservedEvent(
+                    kind="Pod",
+                    name=name,
+                    reason="Killing",
+                    type="Normal",
+                    message=f"Stopping container {obj.name}",
+                    first_seen=at,
+                    last_seen=at,
+                )
+                for name in sorted(names)
+            ),
+        )
+        _forget_pod_logs(session, obj.cluster, obj.namespace, names)
         return created
+
+    # -- diagnostics: events and pod logs -----------------------------------------------------
+
+    @staticmethod
+    def _check_namespace(session: Session, ref: NamespaceRef) -> None:
+        """DriverError unless the namespace exists (a read: no row locks, unlike _require_*)."""
+        cluster = ref.workspace_ref.host_namespace
+        if session.get(SandboxObject, (HOST, "VCluster", cluster, "vcluster")) is None:
+            raise DriverError(f"workspace {ref.org}/{ref.workspace} has no vCluster in the sandbox")
+        if session.get(SandboxObject, (cluster, "Namespace", "", ref.namespace)) is None:
+            raise DriverError(
+                f"namespace {ref.namespace} does not exist in workspace {ref.org}/{ref.workspace}"
+            )
+
+    def list_events(
+        self, ref: NamespaceRef, since: datetime | None = None, limit: int = EVENT_LIMIT
+    ) -> list[ObservedEvent]:
+        with self._sessions() as session:
+            self._check_namespace(session, ref)
+            rows = session.scalars(
+                select(SandboxObject.spec).where(
+                    SandboxObject.cluster == ref.workspace_ref.host_namespace,
+                    SandboxObject.kind == EVENT,
+                    SandboxObject.namespace == ref.namespace,
+                )
+            ).all()
+        events = [ObservedEvent.model_validate(spec) for spec in rows]
+        return newest_last(events, since, limit)
+
+    def read_pod_logs(
+        self, ref: WorkloadRef, pod: str, tail_lines: int = LOG_TAIL_LINES
+    ) -> list[str]:
+        with self._sessions() as session:
+            self._check_namespace(session, ref.namespace_ref)
+            cluster = ref.namespace_ref.workspace_ref.host_namespace
+            obj = session.get(SandboxObject, (cluster, "Deployment", ref.namespace, ref.name))
+            if obj is None or pod not in {p["name"] for p in obj.status.get("pods", [])}:
+                raise DriverError(
+                    f"pod {pod} of application {ref.name} does not exist in namespace "
+                    f"{ref.namespace}: list the application's pods and pick a current one"
+                )
+            row = session.get(SandboxObject, (cluster, POD_LOG, ref.namespace, pod))
+            lines = [] if row is None else [str(line) for line in row.spec.get("lines", [])]
+        wanted = min(tail_lines, LOG_TAIL_LINES)
+        return lines[-wanted:] if wanted > 0 else []
 
     @staticmethod
     def _certificate(obj: SandboxObject) -> ObservedCertificate:

@@ -9,9 +9,11 @@ order of calls, so the same seed and the same operations give the same telemetry
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -20,9 +22,25 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from hexaops.platform.db.models import SandboxClock, SandboxFault, SandboxWorkloadState
-from hexaops.platform.drivers.contract import WorkloadRef
-from hexaops.platform.drivers.sandbox import SandboxDriver
+from hexaops.platform.db.models import (
+    SandboxClock,
+    SandboxFault,
+    SandboxObject,
+    SandboxWorkloadState,
+)
+from hexaops.platform.drivers.contract import (
+    EVENT_LIMIT,
+    LOG_TAIL_LINES,
+    ObservedEvent,
+    WorkloadRef,
+    WorkspaceRef,
+)
+from hexaops.platform.drivers.sandbox import (
+    SANDBOX_EPOCH,
+    SandboxDriver,
+    append_pod_logs,
+    record_events,
+)
 from hexaops.platform.errors import InvalidInput, NotFound
 from hexaops.platform.sandbox import injection
 from hexaops.platform.sandbox.effects import ActiveFault
@@ -36,10 +54,10 @@ from hexaops.platform.sandbox.runtime import TickResult
 from hexaops.platform.sandbox.topology import load_topology
 from hexaops.platform.sandbox.workload_status import pod_statuses, workspace_status
 from hexaops.platform.sandbox.world import World
-from hexaops.platform.telemetry.records import MetricBatch, TelemetrySink
+from hexaops.platform.telemetry.records import EventRecord, LogRecord, MetricBatch, TelemetrySink
 
 DEFAULT_SEED = 42
-DEFAULT_EPOCH = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday, midnight UTC
+DEFAULT_EPOCH = SANDBOX_EPOCH  # a Monday, midnight UTC
 FLUSH_SAMPLES = 250_000
 MAX_MINUTES = 31 * 24 * 60
 SCALE_DOWN_EVERY_TICKS = 5 * TICKS_PER_MINUTE  # the HPA's downscale stabilization window
@@ -57,6 +75,80 @@ class AdvanceReport:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@cache
+def _cluster(org: str, workspace: str) -> str:
+    """The vCluster (host namespace) of a workspace; cached, as every log record asks."""
+    return WorkspaceRef(org=org, workspace=workspace).host_namespace
+
+
+class _Diagnostics:
+    """What an `advance` leaves in the store for the driver's `list_events` and
+    `read_pod_logs`, so they answer without a telemetry store (chDB allows one data path per
+    process, and every CLI command builds a driver). Bounded while collecting: one aggregated
+    event per (object, reason), the last LOG_TAIL_LINES lines per pod."""
+
+    def __init__(self) -> None:
+        # (cluster, namespace) → {(kind, name, reason) → event}
+        self.events: dict[tuple[str, str], dict[tuple[str, str, str], ObservedEvent]] = {}
+        # (cluster, namespace, deployment, pod) → last lines
+        self.logs: dict[tuple[str, str, str, str], deque[str]] = {}
+
+    def add(self, events: list[EventRecord], logs: list[LogRecord]) -> None:
+        for e in events:
+            if not e.namespace:  # cluster-scoped (Node) events are not a namespace's
+                continue
+            cluster = _cluster(e.org, e.workspace)
+            seen = self.events.setdefault((cluster, e.namespace), {})
+            key = (e.kind, e.name, e.reason)
+            previous = seen.get(key)
+            if previous is None:
+                seen[key] = ObservedEvent(
+                    kind=e.kind,
+                    name=e.name,
+                    reason=e.reason,
+                    type=e.type,
+                    message=e.message,
+                    count=1,
+                    first_seen=min(e.first_ts or e.ts, e.ts),
+                    last_seen=e.ts,
+                )
+            else:
+                seen[key] = previous.model_copy(
+                    update={
+                        "type": e.type,
+                        "message": e.message,
+                        "count": previous.count + 1,
+                        "last_seen": max(previous.last_seen, e.ts),
+                    }
+                )
+        for r in logs:
+            if not r.pod:
+                continue
+            cluster = _cluster(r.org, r.workspace)
+            lines = self.logs.setdefault(
+                (cluster, r.namespace, r.container, r.pod), deque(maxlen=LOG_TAIL_LINES)
+            )
+            extras = "".join(f" {k}={v}" for k, v in r.fields.items())
+            lines.append(f"{r.ts.isoformat()} {r.level} {r.message}{extras}")
+
+    def save(self, session: Session) -> None:
+        for (cluster, namespace), seen in self.events.items():
+            newest = sorted(seen.values(), key=lambda e: e.last_seen)[-EVENT_LIMIT:]
+            record_events(session, cluster, namespace, newest)
+        pods: dict[tuple[str, str, str], set[str]] = {}
+        for (cluster, namespace, deployment, pod), lines in self.logs.items():
+            key = (cluster, namespace, deployment)
+            if key not in pods:
+                obj = session.get(SandboxObject, (cluster, "Deployment", namespace, deployment))
+                pods[key] = (
+                    set() if obj is None else {p["name"] for p in obj.status.get("pods", [])}
+                )
+            # A pod replaced during the advance (a rollout, a scale-down) has no logs to keep.
+            if pod in pods[key]:
+                append_pod_logs(session, cluster, namespace, pod, list(lines))
+        self.events, self.logs = {}, {}
 
 
 def _active(row: SandboxFault) -> ActiveFault:
@@ -188,7 +280,7 @@ class Simulation:
         """Run the clock `minutes` forward, writing every tick's telemetry to `sink`."""
         if not math.isfinite(minutes) or minutes < 0 or minutes > MAX_MINUTES:
             raise InvalidInput(f"minutes must be between 0 and {MAX_MINUTES}, not {minutes}")
-        report = AdvanceReport()
+        report, diagnostics = AdvanceReport(), _Diagnostics()
         with self._sessions.begin() as session:
             clock = self._clock(session)
             rows = session.scalars(
@@ -211,7 +303,7 @@ class Simulation:
             for tick in range(first, last):
                 ts = self._at(clock, tick)
                 if self._faults_changed(session, world, rows, tick, report):
-                    report.samples += self._flush(sink, batch, world, report)
+                    report.samples += self._flush(sink, batch, world, report, diagnostics)
                     batch = MetricBatch()
                     world = self._world(session, world.saved_states(), rows, counts)
                 res = world.runtime.step(tick, world.fx, world.edges)
@@ -221,16 +313,17 @@ class Simulation:
                 world.layout.append(batch, ts, values)
                 world.observer.tick(tick, ts, res, world.fx)
                 if len(batch) >= FLUSH_SAMPLES:
-                    report.samples += self._flush(sink, batch, world, report)
+                    report.samples += self._flush(sink, batch, world, report, diagnostics)
                     batch = MetricBatch()
                 if tick % TICKS_PER_MINUTE == TICKS_PER_MINUTE - 1 and self._autoscale(
                     world, desired, tick, ts
                 ):
-                    report.samples += self._flush(sink, batch, world, report)
+                    report.samples += self._flush(sink, batch, world, report, diagnostics)
                     batch = MetricBatch()
                     world = self._world(session, world.saved_states(), rows, counts)
-            report.samples += self._flush(sink, batch, world, report)
+            report.samples += self._flush(sink, batch, world, report, diagnostics)
             self._save(session, world, rows, counts, res)
+            diagnostics.save(session)
             clock.tick = last
             report.ticks = last - first
             report.now = self._at(clock, last).isoformat()
@@ -304,8 +397,15 @@ class Simulation:
         return scaled
 
     @staticmethod
-    def _flush(sink: TelemetrySink, batch: MetricBatch, world: World, report: AdvanceReport) -> int:
+    def _flush(
+        sink: TelemetrySink,
+        batch: MetricBatch,
+        world: World,
+        report: AdvanceReport,
+        diagnostics: _Diagnostics,
+    ) -> int:
         obs = world.observer
+        diagnostics.add(obs.events, obs.logs)
         if len(batch):
             sink.write_metrics(batch)
         if obs.logs:

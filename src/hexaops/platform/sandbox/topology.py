@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hexaops.platform.db.models import SandboxObject
 from hexaops.platform.domain import NodePool, Plan, Quota
 from hexaops.platform.drivers.contract import ApplicationSpec, HpaSpec, WorkspaceSpec
-from hexaops.platform.drivers.sandbox import HOST, SHARED_NODES, workspace_nodes
+from hexaops.platform.drivers.sandbox import DIAGNOSTIC_KINDS, HOST, SHARED_NODES, workspace_nodes
 from hexaops.platform.names import parse_cpu, parse_memory
 
 # A shared host node of the demo K3s cluster (dedicated pools size theirs in NodePool).
@@ -102,7 +102,10 @@ def _names(spec: dict[str, Any], cluster: str) -> tuple[str, str]:
 def load_topology(session: Session) -> Topology:
     """Read every object of the sandbox into one consistent snapshot (one query)."""
     objects = session.scalars(
-        select(SandboxObject).order_by(
+        select(SandboxObject)
+        # Events and pod logs are diagnostics the simulation writes, never inputs to it.
+        .where(SandboxObject.kind.not_in(DIAGNOSTIC_KINDS))
+        .order_by(
             SandboxObject.cluster, SandboxObject.kind, SandboxObject.namespace, SandboxObject.name
         )
     ).all()
