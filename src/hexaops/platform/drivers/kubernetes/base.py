@@ -9,11 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; used for one safe_load
-from kubernetes.client import ApiClient, NetworkingV1Api, RbacAuthorizationV1Api
+from kubernetes.client import ApiClient, NetworkingV1Api, RbacAuthorizationV1Api, V1Pod
 
-from hexaops.platform.drivers.contract import NamespaceRef, WorkspaceRef
+from hexaops.platform.drivers.contract import NamespaceRef, WorkloadRef, WorkspaceRef
 from hexaops.platform.drivers.kubernetes.api import T, _Cluster, _read, client_from_kubeconfig
-from hexaops.platform.drivers.kubernetes.manifests import DEFAULT_CHART_VERSION, KUBECONFIG_SECRET
+from hexaops.platform.drivers.kubernetes.manifests import (
+    APP_LABEL,
+    DEFAULT_CHART_VERSION,
+    KUBECONFIG_SECRET,
+)
 from hexaops.platform.errors import DriverError
 
 
@@ -104,3 +108,16 @@ class _DriverCore:
         if _read(what, lambda: cluster.core.read_namespace(ref.namespace)) is None:
             raise DriverError(f"{what} does not exist: create the project first")
         return cluster
+
+
+def _app_pod(cluster: _Cluster, ref: WorkloadRef, pod: str) -> V1Pod:
+    """Pod `pod` of application `ref`; DriverError when it is gone or belongs to another app."""
+    what = f"pod {pod} in namespace {ref.namespace}"
+    found = _read(what, lambda: cluster.core.read_namespaced_pod(pod, ref.namespace))
+    labels = (found.metadata.labels if found is not None and found.metadata else None) or {}
+    if found is None or labels.get(APP_LABEL) != ref.name:
+        raise DriverError(
+            f"pod {pod} of application {ref.name} does not exist in namespace "
+            f"{ref.namespace}: list the application's pods and pick a current one"
+        )
+    return found

@@ -12,11 +12,9 @@ from hexaops.platform.drivers.contract import (
     WorkloadRef,
     newest_last,
 )
-from hexaops.platform.drivers.kubernetes.api import _api, _read
-from hexaops.platform.drivers.kubernetes.base import _DriverCore
+from hexaops.platform.drivers.kubernetes.api import _api
+from hexaops.platform.drivers.kubernetes.base import _app_pod, _DriverCore
 from hexaops.platform.drivers.kubernetes.conversions import _observed_event
-from hexaops.platform.drivers.kubernetes.manifests import APP_LABEL
-from hexaops.platform.errors import DriverError
 
 
 class _Diagnostics(_DriverCore):
@@ -36,21 +34,14 @@ class _Diagnostics(_DriverCore):
         self, ref: WorkloadRef, pod: str, tail_lines: int = LOG_TAIL_LINES
     ) -> list[str]:
         cluster = self._require_namespace(ref.namespace_ref)
-        what = f"pod {pod} in namespace {ref.namespace}"
-        found = _read(what, lambda: cluster.core.read_namespaced_pod(pod, ref.namespace))
-        labels = (found.metadata.labels if found is not None and found.metadata else None) or {}
-        if found is None or labels.get(APP_LABEL) != ref.name:
-            raise DriverError(
-                f"pod {pod} of application {ref.name} does not exist in namespace "
-                f"{ref.namespace}: list the application's pods and pick a current one"
-            )
+        found = _app_pod(cluster, ref, pod)
         wanted = min(tail_lines, LOG_TAIL_LINES)
         if wanted <= 0:
             return []
         containers = [c.name for c in (found.spec.containers if found.spec else [])]
         # A pod with sidecars needs the container named; ours is "app".
         container = "app" if "app" in containers else None
-        with _api(f"logs of {what}"):
+        with _api(f"logs of pod {pod} in namespace {ref.namespace}"):
             text = cluster.core.read_namespaced_pod_log(
                 pod, ref.namespace, container=container, tail_lines=wanted
             )

@@ -28,6 +28,7 @@ from hexaops.platform.drivers.kubernetes.api import (
     _read,
     api_error,
 )
+from hexaops.platform.drivers.kubernetes.base import _app_pod
 from hexaops.platform.drivers.kubernetes.conversions import (
     _evictable,
     _observed_certificate,
@@ -37,7 +38,6 @@ from hexaops.platform.drivers.kubernetes.conversions import (
 from hexaops.platform.drivers.kubernetes.manifests import (
     A_RESTARTED_AT,
     A_RESTARTS,
-    APP_LABEL,
     CERT_MANAGER,
     POOL_LABEL,
 )
@@ -137,13 +137,7 @@ class _Maintenance(_Workloads):
     def delete_pod(self, ref: WorkloadRef, pod: str) -> ObservedApplication:
         cluster = self._require_namespace(ref.namespace_ref)
         what = f"pod {pod} in namespace {ref.namespace}"
-        found = _read(what, lambda: cluster.core.read_namespaced_pod(pod, ref.namespace))
-        labels = (found.metadata.labels if found is not None and found.metadata else None) or {}
-        if found is None or labels.get(APP_LABEL) != ref.name:
-            raise DriverError(
-                f"pod {pod} of application {ref.name} does not exist in namespace "
-                f"{ref.namespace}: list the application's pods and pick a current one"
-            )
+        _app_pod(cluster, ref, pod)
         _delete(what, lambda: cluster.core.delete_namespaced_pod(pod, ref.namespace))
 
         def replaced() -> ObservedApplication | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from hexaops.platform.db.models import SandboxObject
@@ -26,6 +26,7 @@ from hexaops.platform.drivers.sandbox.store import (
     HOST,
     _digest,
     _Store,
+    cordoned,
     sandbox_time,
     workspace_nodes,
 )
@@ -78,16 +79,8 @@ class _Applications(_Store):
         if vcluster is None:
             return []
         nodes = workspace_nodes(host_namespace, WorkspaceSpec.model_validate(vcluster.spec))
-        cordoned = set(
-            session.scalars(
-                select(SandboxObject.name).where(
-                    SandboxObject.cluster == HOST,
-                    SandboxObject.kind == "Node",
-                    SandboxObject.name.in_(nodes),
-                )
-            )
-        )
-        return [n for n in nodes if n not in cordoned]
+        off = cordoned(session, nodes)
+        return [n for n in nodes if n not in off]
 
     @staticmethod
     def _new_pod(name: str, template: str, slot: int, nodes: list[str]) -> dict[str, Any]:

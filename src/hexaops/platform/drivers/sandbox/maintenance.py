@@ -21,7 +21,13 @@ from hexaops.platform.drivers.contract import (
 )
 from hexaops.platform.drivers.sandbox.applications import _Applications
 from hexaops.platform.drivers.sandbox.diagnostics import _forget_pod_logs, record_events
-from hexaops.platform.drivers.sandbox.store import HOST, _digest, sandbox_time, workspace_nodes
+from hexaops.platform.drivers.sandbox.store import (
+    HOST,
+    _digest,
+    cordoned,
+    sandbox_time,
+    workspace_nodes,
+)
 from hexaops.platform.errors import DriverError
 
 
@@ -54,15 +60,7 @@ class _Maintenance(_Applications):
     def list_pool_nodes(self, ref: WorkspaceRef) -> list[ObservedNode]:
         with self._sessions() as session:
             pool = self._pool(session, ref)
-            cordoned = set(
-                session.scalars(
-                    select(SandboxObject.name).where(
-                        SandboxObject.cluster == HOST,
-                        SandboxObject.kind == "Node",
-                        SandboxObject.name.in_(pool),
-                    )
-                )
-            )
+            off = cordoned(session, pool)
             pods: dict[str, int] = {}
             for obj in session.scalars(
                 select(SandboxObject).where(
@@ -73,7 +71,7 @@ class _Maintenance(_Applications):
                 for pod in obj.status.get("pods", []):
                     pods[pod.get("node", "")] = pods.get(pod.get("node", ""), 0) + 1
             return [
-                ObservedNode(name=n, unschedulable=n in cordoned, workload_pods=pods.get(n, 0))
+                ObservedNode(name=n, unschedulable=n in off, workload_pods=pods.get(n, 0))
                 for n in pool
             ]
 

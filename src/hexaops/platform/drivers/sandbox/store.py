@@ -7,7 +7,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,6 +47,19 @@ def sandbox_time(session: Session) -> datetime:
     if clock is None:
         return SANDBOX_EPOCH
     return clock.epoch.astimezone(UTC) + timedelta(seconds=clock.tick * _TICK_SECONDS)
+
+
+def cordoned(session: Session, nodes: list[str]) -> set[str]:
+    """Which of `nodes` are cordoned (a cordoned node is a host `Node` object in the store)."""
+    return set(
+        session.scalars(
+            select(SandboxObject.name).where(
+                SandboxObject.cluster == HOST,
+                SandboxObject.kind == "Node",
+                SandboxObject.name.in_(nodes),
+            )
+        )
+    )
 
 
 class _Store:
