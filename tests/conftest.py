@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import clickhouse_connect
 import pytest
@@ -23,6 +24,8 @@ from hexaops.platform.domain import Principal
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.seed import seed
 from hexaops.platform.telemetry.clickhouse import ClickHouseStore
+from hexaops.settings import Settings
+from hexaops.tools.context import ToolContext
 
 _counter = itertools.count()
 
@@ -137,3 +140,27 @@ def store(chdb_client: Client, database_name: str) -> Iterator[ClickHouseStore]:
     store = ClickHouseStore(chdb_client, database=database_name)
     yield store
     store.drop()
+
+
+# Tools: a context for calling tools as a seeded principal, with telemetry in `store`.
+
+
+@pytest.fixture
+def tool_context(
+    platform: Platform, store: ClickHouseStore, chdb_home: Path
+) -> Iterator[Callable[..., ToolContext]]:
+    """`tool_context(email="dev@acme.example", **kwargs)`: a ToolContext on the seeded platform,
+    reading telemetry from this test's `store` (its clock is the sandbox's). Advance the
+    sandbox with `Simulation(platform.engine).advance(minutes, store)` to have telemetry."""
+    contexts: list[ToolContext] = []
+    settings = Settings(home=chdb_home)
+
+    def make(email: str = "dev@acme.example", **kwargs: Any) -> ToolContext:
+        resources = {"telemetry": store, **kwargs.pop("resources", {})}
+        ctx = ToolContext(platform, platform.user(email), settings, resources=resources, **kwargs)
+        contexts.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in contexts:
+        ctx.close()

@@ -57,6 +57,31 @@ class Settings(BaseSettings):
         description="ClickHouse database of the telemetry tables.",
     )
 
+    prometheus_url: str | None = Field(
+        default=None,
+        description="Prometheus base URL for the metrics tools; unset reads the ClickHouse "
+        "telemetry instead.",
+    )
+    loki_url: str | None = Field(
+        default=None,
+        description="Loki base URL for the log tools; unset reads the ClickHouse telemetry.",
+    )
+    loki_tenant_header: str = Field(
+        default="X-Scope-OrgID",
+        description="Header carrying the Loki tenant (the organization slug).",
+    )
+    trivy_reports_dir: Path | None = Field(
+        default=None,
+        description="Directory of Trivy JSON reports (`trivy image -f json`) the security "
+        "tools read besides the cluster's VulnerabilityReports.",
+    )
+    tool_budget_tokens: int = Field(
+        default=2000, ge=200, le=100_000, description="Most tokens one tool result may take."
+    )
+    tool_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Timeout of one backend request of a tool."
+    )
+
     @field_validator("home")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
@@ -67,6 +92,22 @@ class Settings(BaseSettings):
     def _expand_kubeconfig(cls, value: object) -> object:
         if value is None or value == "":
             return None  # HEXAOPS_KUBECONFIG= means "not set", not the current directory
+        return Path(str(value)).expanduser()
+
+    @field_validator("prometheus_url", "loki_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL, e.g. http://prometheus:9090")
+        return value.rstrip("/")
+
+    @field_validator("trivy_reports_dir", mode="before")
+    @classmethod
+    def _expand_reports_dir(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
         return Path(str(value)).expanduser()
 
     @field_validator("clickhouse_url")

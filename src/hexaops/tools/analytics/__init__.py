@@ -1,0 +1,1 @@
+"""analytics tools (being built)."""

@@ -1,0 +1,1 @@
+"""scaling tools (being built)."""

@@ -1,0 +1,1 @@
+"""security tools (being built)."""
