@@ -35,6 +35,7 @@ class ToolContext:
     timeout_seconds: float = 10.0  # per backend request: a slow backend is an error, not a hang
     clock: Callable[[], datetime] | None = None
     resources: dict[str, Any] = field(default_factory=dict)
+    call_id: str | None = None  # the current call's id, set by run_tool (idempotency of writes)
     _owned: list[Any] = field(default_factory=list)
 
     # -- clients -------------------------------------------------------------------------

@@ -121,19 +121,27 @@ def tool(
         raise ValueError(f"unknown toolset {toolset!r}")
 
     def register(fn: ToolFunction[A]) -> ToolFunction[A]:
-        if name in REGISTRY:
-            raise ValueError(f"tool {name!r} is registered twice")
         params = list(inspect.signature(fn, eval_str=True).parameters.values())
         args_model = params[1].annotation
         if not (isinstance(args_model, type) and issubclass(args_model, BaseModel)):
             raise TypeError(f"tool {name}: the second parameter must be a pydantic model")
-        description = inspect.cleandoc(fn.__doc__ or "")
-        if not description:
-            raise TypeError(f"tool {name}: write a docstring for the model and the reader")
-        REGISTRY[name] = Tool(name, toolset, description, args_model, fn, writes)
+        register_tool(
+            Tool(name, toolset, inspect.cleandoc(fn.__doc__ or ""), args_model, fn, writes)
+        )
         return fn
 
     return register
+
+
+def register_tool(found: Tool[Any]) -> None:
+    """Add a tool built without the decorator (e.g. one per platform operation)."""
+    if found.name in REGISTRY:
+        raise ValueError(f"tool {found.name!r} is registered twice")
+    if found.toolset not in TOOLSETS:
+        raise ValueError(f"unknown toolset {found.toolset!r}")
+    if not found.description:
+        raise TypeError(f"tool {found.name}: write a docstring for the model and the reader")
+    REGISTRY[found.name] = found
 
 
 def _error(name: str, message: str, code: str, started: float) -> ToolResult:
@@ -149,11 +157,18 @@ def _finish(result: ToolResult, started: float) -> ToolResult:
     return result
 
 
-def run_tool(ctx: ToolContext, name: str, arguments: dict[str, Any] | None) -> ToolResult:
+def run_tool(
+    ctx: ToolContext, name: str, arguments: dict[str, Any] | None, *, call_id: str | None = None
+) -> ToolResult:
     """Call tool `name` as `ctx.principal`. Never raises for a user or backend problem: errors
-    come back as results whose summary says what to do."""
+    come back as results whose summary says what to do. `call_id` (e.g. the model's tool-call
+    id) makes a write tool's request idempotent: a retried call returns the same action."""
     started = time.perf_counter()
     found = REGISTRY.get(name)
+    if found is None:  # toolsets register on import: make sure all of them are loaded
+        from hexaops.tools.catalog import all_tools
+
+        found = all_tools().get(name)
     if found is None:
         return _error(
             name,
@@ -167,6 +182,7 @@ def run_tool(ctx: ToolContext, name: str, arguments: dict[str, Any] | None) -> T
         args = found.args.model_validate(arguments or {})
     except ValidationError as exc:
         return _error(name, describe_validation_error(exc), InvalidInput.code, started)
+    ctx.call_id = call_id
     try:
         outcome = found.fn(ctx, args)
     except PlatformError as exc:
