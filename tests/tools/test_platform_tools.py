@@ -30,6 +30,7 @@ def test_every_operation_has_a_write_tool_and_reads_do_not_write() -> None:
         "platform_action",
         "platform_recent_changes",
         "platform_members",
+        "platform_audit",
     }
 
 
@@ -63,6 +64,12 @@ def test_a_write_tool_requests_an_action_through_the_pipeline(tool_context: Ctx)
     changes = run_tool(dev, "platform_recent_changes", {"workspace": "acme-staging"})
     assert changes.data[0]["action_id"] == scaled.data["id"]
     assert changes.data[0]["outcome"] == "succeeded"
+
+    refused = run_tool(dev, "platform_audit", {})
+    assert refused.error_code == "forbidden"
+    audit = run_tool(tool_context("owner@acme.example"), "platform_audit", {"limit": 5})
+    assert audit.data[0]["action_id"] == deleting.data["id"]
+    assert audit.data[0]["event"] == "action.pending"
 
 
 def test_dry_run_plans_and_changes_nothing(tool_context: Ctx) -> None:

@@ -227,6 +227,39 @@ def recent_changes(ctx: ToolContext, args: ChangesArgs) -> Outcome:
     )
 
 
+class AuditArgs(OrgArg):
+    limit: int = Field(default=50, ge=1, le=500, description="Most audit events to return.")
+
+
+@tool("platform_audit", "platform")
+def audit_log(ctx: ToolContext, args: AuditArgs) -> Outcome:
+    """Read the organization's audit log, newest first: every state change of every action
+    (requested, approved, rejected, executed, failed) with who did it. Owners and admins only."""
+    org = ctx.organization(args.org)
+    events = ctx.platform.audit(ctx.principal, org, limit=args.limit)
+    data = [
+        {
+            "at": e.at.isoformat(),
+            "event": e.event,
+            "operation": e.operation,
+            "target": e.target,
+            "actor": e.actor,
+            "action_id": e.action_id,
+            "approved_by": e.approved_by,
+        }
+        for e in events
+    ]
+    return Outcome(
+        f"{len(events)} audit events in {org}, newest: "
+        + "; ".join(f"{e.actor} {e.event} {e.operation} {e.target}" for e in events[:3])
+        if events
+        else f"the audit log of {org} is empty",
+        data,
+        [Evidence(kind="query", backend="platform", query=f"audit log of {org}")],
+        empty=not events,
+    )
+
+
 # -- writes: one tool per operation ------------------------------------------------------------
 
 _APPROVAL = {
