@@ -182,6 +182,8 @@ def run_tool(
         args = found.args.model_validate(arguments or {})
     except ValidationError as exc:
         return _error(name, describe_validation_error(exc), InvalidInput.code, started)
+    except PlatformError as exc:  # a validator that checks names or quantities the core's way
+        return _error(name, exc.message, exc.code, started)
     ctx.call_id = call_id
     try:
         outcome = found.fn(ctx, args)
