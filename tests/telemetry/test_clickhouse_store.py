@@ -258,3 +258,57 @@ def test_stores_share_one_engine_but_not_rows(store: ClickHouseStore) -> None:
         assert other.query_metric(Tenant("acme"), "http_requests_total", *HOUR) == []
     finally:
         other.drop()
+
+
+def _log(ts: datetime, org: str, ws: str, level: str, message: str) -> LogRecord:
+    return LogRecord(ts, org, ws, "shop", "web-1", "web", level, message, {})
+
+
+def test_log_templates_group_by_the_template_id(store: ClickHouseStore) -> None:
+    store.write_logs(
+        [
+            _log(T0 + timedelta(seconds=i), "acme", "prod", "ERROR", f"timeout after {i}ms")
+            for i in range(1, 6)
+        ]
+        + [_log(T0, "acme", "dev", "ERROR", "timeout after 9ms")]
+        + [_log(T0, "acme", "prod", "INFO", "user 42 logged in")]
+        + [_log(T0, "globex", "prod", "ERROR", "timeout after 3ms")]
+    )
+    groups = store.log_templates(Tenant("acme"), *HOUR, levels=["ERROR"])
+    [timeouts] = groups
+    assert timeouts.count == 6
+    assert sorted(timeouts.workspaces) == ["dev", "prod"]
+    assert (timeouts.first, timeouts.last) == (T0, T0 + timedelta(seconds=5))
+    assert len(timeouts.examples) == 3
+    narrowed = store.log_templates(Tenant("acme"), *HOUR, workspaces=["dev"])
+    assert [g.count for g in narrowed] == [1]
+    assert [g.count for g in store.log_templates(Tenant("globex"), *HOUR)] == [1]
+
+
+def test_an_old_logs_table_gains_the_template_id_in_place(
+    chdb_client: Any, database_name: str
+) -> None:
+    db = database_name
+    chdb_client.command(f"CREATE DATABASE {db}")
+    chdb_client.command(
+        f"CREATE TABLE {db}.logs (ts DateTime64(3, 'UTC'), org LowCardinality(String),"
+        " workspace LowCardinality(String), namespace LowCardinality(String), pod String,"
+        " container LowCardinality(String), level LowCardinality(String), message String,"
+        " fields Map(LowCardinality(String), String))"
+        " ENGINE = MergeTree PARTITION BY toDate(ts) ORDER BY (org, workspace, namespace, ts)"
+    )
+    chdb_client.command(
+        f"INSERT INTO {db}.logs (ts, org, workspace, level, message) VALUES"
+        " ('2026-11-01 00:00:00', 'acme', 'prod', 'ERROR', 'timeout after 5ms'),"
+        " ('2026-11-01 00:00:01', 'acme', 'prod', 'ERROR', 'timeout after 7ms')"
+    )
+    store = ClickHouseStore(chdb_client, database=db)  # upgrades the schema
+    try:
+        store.write_logs(
+            [_log(T0 + timedelta(seconds=2), "acme", "prod", "ERROR", "timeout after 9ms")]
+        )
+        [group] = store.log_templates(Tenant("acme"), *HOUR)
+        assert group.count == 3
+        ClickHouseStore(chdb_client, database=db)  # idempotent
+    finally:
+        store.drop()

@@ -1,1 +1,5 @@
-"""logs tools (being built)."""
+"""Log tools (toolset "logs"): summaries by template, search, top errors, raw LogQL."""
+
+from hexaops.tools.logs import tools as tools
+
+__all__ = ["tools"]
