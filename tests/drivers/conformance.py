@@ -103,6 +103,8 @@ def assert_running(app: ObservedApplication | None, spec: ApplicationSpec) -> No
     assert app.ready_replicas == spec.replicas
     assert len(app.pods) == spec.replicas
     assert all(p.ready and p.phase == "Running" for p in app.pods), app.pods
+    # Nothing is waiting nor has terminated: `reason` and `last_state` are only set by trouble.
+    assert all(p.reason == "" and p.last_state == "" for p in app.pods), app.pods
     assert len(set(pod_names(app))) == spec.replicas, "pod names must be unique"
 
 
@@ -706,6 +708,26 @@ class DriverConformance:
         with pytest.raises(DriverError):
             driver.renew_certificate(ref, "missing-tls")
         assert driver.get_certificate(ns(workspace="other"), "frontend-tls") is None
+
+    def test_list_certificates(self, driver: PlatformDriver, seeder: ClusterSeeder) -> None:
+        ref = self._namespace(driver)
+        other = ns(namespace="ops")
+        driver.create_namespace(other, QUOTA)
+        assert driver.list_certificates(ref) == {}
+        for name in ("payments-tls", "frontend-tls"):
+            seeder.certificate(ref, name)
+        seeder.certificate(other, "ops-tls")
+        driver.renew_certificate(ref, "payments-tls")
+
+        listed = driver.list_certificates(ref)
+        assert list(listed) == ["frontend-tls", "payments-tls"], "by name, this namespace only"
+        assert listed["frontend-tls"] == driver.get_certificate(ref, "frontend-tls")
+        assert not listed["frontend-tls"].ready
+        assert listed["payments-tls"] == driver.get_certificate(ref, "payments-tls")
+        assert listed["payments-tls"].ready
+        assert list(driver.list_certificates(other)) == ["ops-tls"]
+        assert driver.list_certificates(ns(namespace="missing")) == {}
+        assert driver.list_certificates(ns(workspace="missing")) == {}
 
     def test_delete_network_policy(self, driver: PlatformDriver, seeder: ClusterSeeder) -> None:
         ref = self._namespace(driver)

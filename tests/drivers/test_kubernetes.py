@@ -956,3 +956,71 @@ def test_pod_logs_are_the_vcluster_pod_log_tail(kubernetes: KubernetesDriver) ->
     assert kubernetes.read_pod_logs(wl(), pod) == stub
     # The stub ignores tailLines, as a misbehaving server might: the driver still bounds it.
     assert kubernetes.read_pod_logs(wl(), pod, tail_lines=2) == stub[-2:]
+
+
+def test_pods_read_as_kubectl_describe_shows_them() -> None:
+    """Why a pod is not running comes from its container's waiting state (else the scheduler's
+    condition), why it restarted from the container's last terminated state."""
+    from kubernetes.client import (
+        V1ContainerState,
+        V1ContainerStateTerminated,
+        V1ContainerStateWaiting,
+        V1ContainerStatus,
+        V1ObjectMeta,
+        V1Pod,
+        V1PodCondition,
+        V1PodSpec,
+        V1PodStatus,
+    )
+
+    from hexaops.platform.drivers.kubernetes.conversions import _observed_pod
+
+    def container(waiting: str | None, terminated: str | None, restarts: int) -> V1ContainerStatus:
+        return V1ContainerStatus(
+            name="app",
+            image="ghcr.io/acme/checkout:1.4.2",
+            image_id="",
+            ready=False,
+            restart_count=restarts,
+            state=V1ContainerState(
+                waiting=V1ContainerStateWaiting(reason=waiting) if waiting else None
+            ),
+            last_state=V1ContainerState(
+                terminated=V1ContainerStateTerminated(exit_code=137, reason=terminated)
+                if terminated
+                else None
+            ),
+        )
+
+    oom = _observed_pod(
+        V1Pod(
+            metadata=V1ObjectMeta(name="checkout-a"),
+            spec=V1PodSpec(containers=[], node_name="node-1"),
+            status=V1PodStatus(
+                phase="Running",
+                conditions=[V1PodCondition(type="Ready", status="False")],
+                container_statuses=[container("CrashLoopBackOff", "OOMKilled", 4)],
+            ),
+        )
+    )
+    assert (oom.phase, oom.ready, oom.restarts, oom.node) == ("Running", False, 4, "node-1")
+    assert (oom.reason, oom.last_state) == ("CrashLoopBackOff", "OOMKilled")
+
+    pending = _observed_pod(
+        V1Pod(
+            metadata=V1ObjectMeta(name="checkout-b"),
+            spec=V1PodSpec(containers=[]),
+            status=V1PodStatus(
+                phase="Pending",
+                conditions=[
+                    V1PodCondition(type="PodScheduled", status="False", reason="Unschedulable")
+                ],
+            ),
+        )
+    )
+    assert (pending.phase, pending.ready, pending.reason, pending.last_state) == (
+        "Pending",
+        False,
+        "Unschedulable",
+        "",
+    )

@@ -92,11 +92,18 @@ class ObservedWorkspace(BaseModel):
 
 
 class ObservedPod(BaseModel):
+    """A pod as `kubectl get pods` / `describe` shows it."""
+
     name: str
     phase: str  # Pending | Running | Succeeded | Failed
     ready: bool
     restarts: int = 0
     node: str = ""
+    # Why it is not running: the container's waiting reason (CrashLoopBackOff, ErrImagePull,
+    # ImagePullBackOff, CreateContainerConfigError…) or the scheduler's (Unschedulable); "".
+    reason: str = ""
+    # Why its container last terminated (OOMKilled, Error, Completed); "" if it never did.
+    last_state: str = ""
 
 
 class ObservedApplication(BaseModel):
@@ -251,6 +258,11 @@ class PlatformDriver(Protocol):
         ...
 
     def get_certificate(self, ref: NamespaceRef, name: str) -> ObservedCertificate | None: ...
+
+    def list_certificates(self, ref: NamespaceRef) -> dict[str, ObservedCertificate]:
+        """The namespace's cert-manager Certificates by name, in name order; {} if it has none
+        (or the namespace or workspace does not exist)."""
+        ...
 
     def renew_certificate(self, ref: NamespaceRef, name: str) -> ObservedCertificate:
         """Trigger re-issuance of a cert-manager Certificate (as `cmctl renew`)."""

@@ -9,7 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; used for one safe_load
-from kubernetes.client import ApiClient, NetworkingV1Api, RbacAuthorizationV1Api, V1Pod
+from kubernetes.client import (
+    ApiClient,
+    CustomObjectsApi,
+    NetworkingV1Api,
+    RbacAuthorizationV1Api,
+    V1Pod,
+)
 
 from hexaops.platform.drivers.contract import NamespaceRef, WorkloadRef, WorkspaceRef
 from hexaops.platform.drivers.kubernetes.api import T, _Cluster, _read, client_from_kubeconfig
@@ -108,6 +114,11 @@ class _DriverCore:
         if _read(what, lambda: cluster.core.read_namespace(ref.namespace)) is None:
             raise DriverError(f"{what} does not exist: create the project first")
         return cluster
+
+    def custom_objects(self, ref: NamespaceRef) -> CustomObjectsApi:
+        """The custom-resource API of a project namespace's vCluster (e.g. for trivy-operator's
+        VulnerabilityReports); DriverError when the namespace does not exist."""
+        return self._require_namespace(ref).custom
 
 
 def _app_pod(cluster: _Cluster, ref: WorkloadRef, pod: str) -> V1Pod:

@@ -13,6 +13,7 @@ from hexaops.platform.drivers.contract import (
     ObservedCertificate,
     ObservedComponent,
     ObservedEvent,
+    ObservedPod,
     ObservedWorkspace,
 )
 from hexaops.platform.drivers.kubernetes.manifests import A_RESTARTS
@@ -135,4 +136,38 @@ def _observed_component(deployment: V1Deployment) -> ObservedComponent:
     ready = (deployment.status.ready_replicas if deployment.status else None) or 0
     return ObservedComponent(
         ready=ready >= wanted, restart_generation=int(annotations.get(A_RESTARTS, "0"))
+    )
+
+
+def _observed_pod(pod: V1Pod) -> ObservedPod:
+    """A pod as `kubectl describe` shows it: phase, readiness, restarts, and why it is not
+    running (a container's waiting reason, else the scheduler's) and why it last terminated."""
+    status, spec = pod.status, pod.spec
+    conditions = (status.conditions if status else None) or []
+    containers = (status.container_statuses if status else None) or []
+    waiting = [
+        c.state.waiting.reason
+        for c in containers
+        if c.state is not None and c.state.waiting is not None and c.state.waiting.reason
+    ]
+    unscheduled = [
+        c.reason
+        for c in conditions
+        if c.type == "PodScheduled" and c.status == "False" and c.reason
+    ]
+    terminated = [
+        c.last_state.terminated.reason
+        for c in containers
+        if c.last_state is not None
+        and c.last_state.terminated is not None
+        and c.last_state.terminated.reason
+    ]
+    return ObservedPod(
+        name=(pod.metadata.name if pod.metadata else None) or "",
+        phase=(status.phase if status else None) or "Pending",
+        ready=any(c.type == "Ready" and c.status == "True" for c in conditions),
+        restarts=sum(c.restart_count or 0 for c in containers),
+        node=(spec.node_name if spec else None) or "",
+        reason=(waiting or unscheduled or [""])[0],
+        last_state=(terminated or [""])[0],
     )

@@ -169,6 +169,22 @@ class _Maintenance(_Workloads):
         found = None if cluster is None else self._certificate(cluster, ref, name)
         return None if found is None else _observed_certificate(found)
 
+    def list_certificates(self, ref: NamespaceRef) -> dict[str, ObservedCertificate]:
+        cluster = self._vcluster(ref.workspace_ref)
+        if cluster is None:
+            return {}
+        group, version, plural = CERT_MANAGER
+        # 404: cert-manager's CRD is not installed in the vCluster, so there are none.
+        found = _read(
+            f"Certificates in namespace {ref.namespace}",
+            lambda: cluster.custom.list_namespaced_custom_object(
+                group, version, ref.namespace, plural
+            ),
+        )
+        items = found.get("items", []) if isinstance(found, dict) else []
+        named = {str(i.get("metadata", {}).get("name", "")): i for i in items}
+        return {n: _observed_certificate(named[n]) for n in sorted(named) if n}
+
     def renew_certificate(self, ref: NamespaceRef, name: str) -> ObservedCertificate:
         """`cmctl renew`: set the Issuing condition (reason ManuallyTriggered) on the status
         subresource; cert-manager's issuing controller then re-issues the certificate."""

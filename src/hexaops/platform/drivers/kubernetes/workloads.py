@@ -17,7 +17,6 @@ from hexaops.platform.drivers.contract import (
     NamespaceRef,
     ObservedApplication,
     ObservedFunction,
-    ObservedPod,
     WorkloadRef,
 )
 from hexaops.platform.drivers.kubernetes.api import (
@@ -31,6 +30,7 @@ from hexaops.platform.drivers.kubernetes.api import (
 from hexaops.platform.drivers.kubernetes.base import _DriverCore
 from hexaops.platform.drivers.kubernetes.conversions import (
     _hpa_spec,
+    _observed_pod,
     _parse_resources,
     _rollout_done,
 )
@@ -235,19 +235,7 @@ class _Workloads(_DriverCore):
                 ref.namespace, label_selector=f"{APP_LABEL}={ref.name}"
             ).items
         observed_pods = [
-            ObservedPod(
-                name=(pod.metadata.name if pod.metadata else None) or "",
-                phase=(pod.status.phase if pod.status else None) or "Pending",
-                ready=any(
-                    c.type == "Ready" and c.status == "True"
-                    for c in ((pod.status.conditions if pod.status else None) or [])
-                ),
-                restarts=sum(
-                    s.restart_count
-                    for s in ((pod.status.container_statuses if pod.status else None) or [])
-                ),
-                node=(pod.spec.node_name if pod.spec else None) or "",
-            )
+            _observed_pod(pod)
             # Pods of a replaced ReplicaSet linger while terminating; they are not the app.
             for pod in pods
             if pod.metadata is None or pod.metadata.deletion_timestamp is None

@@ -172,6 +172,19 @@ class _Maintenance(_Applications):
             obj = session.get(SandboxObject, key)
             return None if obj is None else self._certificate(obj)
 
+    def list_certificates(self, ref: NamespaceRef) -> dict[str, ObservedCertificate]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(SandboxObject)
+                .where(
+                    SandboxObject.cluster == ref.workspace_ref.host_namespace,
+                    SandboxObject.kind == "Certificate",
+                    SandboxObject.namespace == ref.namespace,
+                )
+                .order_by(SandboxObject.name)
+            ).all()
+            return {obj.name: self._certificate(obj) for obj in rows}
+
     def renew_certificate(self, ref: NamespaceRef, name: str) -> ObservedCertificate:
         """Renew a TLS certificate (as cert-manager's `cmctl renew`, issued at once)."""
         with self._sessions.begin() as session:
