@@ -355,3 +355,25 @@ def test_fault_symptoms_and_mitigation(platform: Platform, case: Case) -> None:
     for fragment in spec.logs:
         assert not any(fragment in m for m in logs), f"{case.kind}: still logs {fragment!r}"
     assert not set(spec.events) & events, f"{case.kind}: still emits {set(spec.events) & events}"
+
+
+def test_an_autoscale_on_the_last_tick_of_an_advance_is_saved(platform: Platform) -> None:
+    """The HPA rescales on a minute's last tick; an advance may end right there."""
+    owner = platform.user("owner@acme.example")
+    platform.request(
+        owner,
+        "application.set_hpa",
+        {
+            "workspace": WS,
+            "project": "shop",
+            "name": "checkout",
+            "min_replicas": 2,
+            "max_replicas": 4,
+        },
+    )
+    sim = Simulation(platform.engine)
+    sim.inject("hpa_at_max", ORG, WS, "shop/checkout")
+    sim.advance(1, CollectingSink())
+    checkout = next(d for d in sim.status(ORG, WS)["deployments"] if d["name"] == "checkout")
+    assert checkout["replicas"] == 4
+    assert len(checkout["pods"]) >= 2

@@ -298,7 +298,7 @@ class Simulation:
                 for row in rows
             }
             world = self._world(session, states, rows, counts)
-            batch, res = MetricBatch(), None
+            batch, res, observed = MetricBatch(), None, world
             first, last = clock.tick, clock.tick + round(minutes * TICKS_PER_MINUTE)
             for tick in range(first, last):
                 ts = self._at(clock, tick)
@@ -306,7 +306,7 @@ class Simulation:
                     report.samples += self._flush(sink, batch, world, report, diagnostics)
                     batch = MetricBatch()
                     world = self._world(session, world.saved_states(), rows, counts)
-                res = world.runtime.step(tick, world.fx, world.edges)
+                res, observed = world.runtime.step(tick, world.fx, world.edges), world
                 desired = world.hpa_desired(res)
                 functions = world.functions.step(tick)
                 values = world.layout.values(res, world.fx, desired, functions)
@@ -322,7 +322,9 @@ class Simulation:
                     batch = MetricBatch()
                     world = self._world(session, world.saved_states(), rows, counts)
             report.samples += self._flush(sink, batch, world, report, diagnostics)
-            self._save(session, world, rows, counts, res)
+            # `res` describes the pods of the world it was stepped in, which an autoscale on the
+            # last tick has replaced: pod statuses are saved from that world.
+            self._save(session, world, rows, counts, res, observed)
             diagnostics.save(session)
             clock.tick = last
             report.ticks = last - first
@@ -424,6 +426,7 @@ class Simulation:
         rows: Sequence[SandboxFault],
         counts: dict[int, dict[str, list[Any]]],
         res: TickResult | None,
+        observed: World,
     ) -> None:
         for row in rows:
             if counts.get(row.id):
@@ -443,4 +446,4 @@ class Simulation:
                 )
             )
         if res is not None:
-            pod_statuses(session, world.topo, world.runtime, world.fx, res)
+            pod_statuses(session, observed.topo, observed.runtime, observed.fx, res)
