@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from kubernetes.client import CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from hexaops.platform.drivers.contract import NamespaceRef, ObservedEvent, WorkloadRef
+from hexaops.platform.drivers.kubernetes import KubernetesDriver
 from hexaops.platform.errors import DriverError, InvalidInput, PlatformError
 from hexaops.platform.sandbox.vulnerabilities import (
     REPORT_GROUP,
@@ -129,12 +130,6 @@ def workloads(ctx: ToolContext, apps: list[ApplicationView]) -> tuple[list[Workl
     return found, notes
 
 
-class _VClusterAccess(Protocol):
-    """What the kubernetes driver offers to reach a project namespace in its vCluster."""
-
-    def _require_namespace(self, ref: NamespaceRef) -> Any: ...
-
-
 def _cluster_reports(ctx: ToolContext, ref: NamespaceRef) -> list[dict[str, Any]]:
     """The VulnerabilityReports of one project namespace."""
     driver = ctx.platform.driver
@@ -142,11 +137,11 @@ def _cluster_reports(ctx: ToolContext, ref: NamespaceRef) -> list[dict[str, Any]
         return vulnerability_reports(
             ctx.platform.engine, ref.org, ref.workspace, ref.namespace, ctx.now()
         )
-    if driver.name != "kubernetes" or not hasattr(driver, "_require_namespace"):
+    if not isinstance(driver, KubernetesDriver):
         return []
-    access: _VClusterAccess = driver  # type: ignore[assignment]
-    cluster = access._require_namespace(ref)
-    return list_vulnerability_reports(cluster.custom, ref.namespace, ctx.timeout_seconds)
+    return list_vulnerability_reports(
+        driver.custom_objects(ref), ref.namespace, ctx.timeout_seconds
+    )
 
 
 def list_vulnerability_reports(
