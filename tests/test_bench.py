@@ -1,6 +1,14 @@
-"""`hexaops bench platform` runs end to end and reports consistent figures (no timing asserts)."""
+"""The `hexaops bench` commands run end to end and report consistent figures (no timing
+asserts)."""
 
 from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from hexaops.platform.bench import bench_platform
 from hexaops.platform.sandbox.bench import bench_sandbox
@@ -36,3 +44,32 @@ def test_bench_sandbox_counts_what_it_stored(store: ClickHouseStore) -> None:
     assert result.rows_stored == result.samples + result.logs + result.events
     assert result.samples_per_second > 0
     assert result.goal_met == (result.samples_per_second >= 500_000)
+
+
+def test_bench_tools_prints_every_figure_against_its_baseline(tmp_path: Path) -> None:
+    """The command end to end at a small scale, in its own process (it opens a scratch chDB)."""
+    script = shutil.which("hexaops", path=os.path.dirname(sys.executable))
+    assert script is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEXAOPS_")}
+    run = subprocess.run(
+        [script, "bench", "tools", "--rows", "50000", "--lines", "5000", "--pods", "40", "--json"],
+        env=env | {"HEXAOPS_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(run.stdout)
+    logs = figures["logs"]
+    assert logs["rows"] == 50_000
+    for name in ("workspace_1h", "platform_24h"):
+        top = logs["top_errors"][name]
+        assert top["same_answer"] is True
+        assert top["median_ms"] > 0
+        assert top["baseline_mask_at_query_ms"] > 0
+    assert logs["summary"]["root_cause_kept"] is True
+    assert logs["summary"]["tokens"] <= logs["summary"]["budget_tokens"]
+    analyzers = figures["analyzers"]
+    assert analyzers["pods"] == 40
+    assert analyzers["reads"] < analyzers["baseline"]["reads"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
@@ -91,3 +91,76 @@ def sandbox_bench(
     )
     verdict = "[green]met[/green]" if result.goal_met else "[red]missed[/red]"
     console.print(f"  goal (>= {result.goal_samples_per_second:,} samples/s): {verdict}")
+
+
+@app.command("tools")
+def tools_bench(
+    rows: Annotated[
+        int, typer.Option("--rows", min=10_000, max=100_000_000, help="Log rows in chDB.")
+    ] = 10_000_000,
+    lines: Annotated[
+        int, typer.Option("--lines", min=1_000, max=10_000_000, help="Lines to summarize.")
+    ] = 1_000_000,
+    pods: Annotated[
+        int, typer.Option("--pods", min=10, max=100_000, help="Pods for the analyzer pass.")
+    ] = 1000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Top error templates over N log rows in a scratch chDB (goals: one workspace 1 h <= 20 ms,
+    platform-wide 24 h <= 600 ms), a log summary of M lines, an analyzer pass over P pods."""
+    import tempfile
+
+    from hexaops.platform.telemetry.clickhouse import ClickHouseStore
+    from hexaops.tools.diagnostics.bench import bench_analyzers
+    from hexaops.tools.logs.bench import bench_logs
+
+    with (
+        tempfile.TemporaryDirectory(prefix="hexaops-bench-") as scratch,
+        console.status("log benchmark") as status,
+        ClickHouseStore.connect(f"chdb://{scratch}", database="bench") as store,
+    ):
+        logs = bench_logs(
+            store, rows, summary_lines=lines, progress=None if as_json else status.update
+        )
+        status.update(f"analyzer pass over {pods} pods")
+        analyzers = bench_analyzers(pods)
+    if as_json:
+        emit_json({"logs": logs, "analyzers": analyzers})
+        return
+    _print_tools_bench(logs, analyzers)
+
+
+def _print_tools_bench(logs: dict[str, Any], analyzers: dict[str, Any]) -> None:
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True, highlight=False)
+
+    insert = logs["insert"]
+    say(
+        f"[bold]bench tools[/bold]: {logs['rows']:,} log rows in a scratch embedded chDB "
+        f"(inserted at {insert['rows_per_s']:,} rows/s with the template id; "
+        f"{insert['rows_per_s_without_template_id']:,} without)"
+    )
+    for name, label in (("workspace_1h", "one workspace, 1 h"), ("platform_24h", "platform, 24 h")):
+        f = logs["top_errors"][name]
+        verdict = "[green]met[/green]" if f["median_ms"] <= f["goal_ms"] else "[red]missed[/red]"
+        say(
+            f"  top error templates, {label}: {f['median_ms']:.1f} ms (median) — baseline "
+            f"masking at query time {f['baseline_mask_at_query_ms']:.1f} ms, {f['speedup']}× ; "
+            f"goal <= {f['goal_ms']:.0f} ms {verdict}"
+        )
+    s = logs["summary"]
+    kept = "kept" if s["root_cause_kept"] else "[red]lost[/red]"
+    say(
+        f"  log summary: {s['lines']:,} lines → {s['tokens']:,} tokens (budget "
+        f"{s['budget_tokens']:,}) in {s['seconds']:.1f} s, {s['templates']} templates, root-cause "
+        f"line {kept} — baseline: raw lines {s['baseline_raw_tokens']:,} tokens; a tail of "
+        f"{s['baseline_tail_lines']} lines in the same budget "
+        f"{'keeps' if s['baseline_tail_root_cause_kept'] else 'misses'} it"
+    )
+    a, b = analyzers, analyzers["baseline"]
+    say(
+        f"  analyzers: {a['analyzers']} over {a['pods']:,} pods in {a['seconds'] * 1000:.1f} ms "
+        f"({a['us_per_pod']} µs/pod, {a['reads']:,} reads, {a['findings']} findings) — baseline "
+        f"re-reading per question {b['seconds'] * 1000:.1f} ms ({b['reads']:,} reads), "
+        f"{a['speedup']}×"
+    )
