@@ -18,7 +18,6 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from hexaops.platform.drivers.contract import NamespaceRef, ObservedEvent, WorkloadRef
-from hexaops.platform.drivers.kubernetes import KubernetesDriver
 from hexaops.platform.errors import DriverError, InvalidInput, PlatformError
 from hexaops.platform.sandbox.vulnerabilities import (
     REPORT_GROUP,
@@ -137,6 +136,11 @@ def _cluster_reports(ctx: ToolContext, ref: NamespaceRef) -> list[dict[str, Any]
         return vulnerability_reports(
             ctx.platform.engine, ref.org, ref.workspace, ref.namespace, ctx.now()
         )
+    if driver.name != "kubernetes":
+        return []
+    # Imported here: the kubernetes client takes a second to import and the sandbox never needs it.
+    from hexaops.platform.drivers.kubernetes import KubernetesDriver
+
     if not isinstance(driver, KubernetesDriver):
         return []
     return list_vulnerability_reports(

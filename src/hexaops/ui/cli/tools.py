@@ -87,6 +87,7 @@ def run(
     """Run a tool as a user. Exit code 1 when the tool answers with an error."""
     arguments = _arguments(args)
     settings = load_settings()
+    all_tools()  # import every toolset before the call is timed
     with acting(email) as (platform, principal):
         ctx = ToolContext.for_settings(platform, principal, settings)
         if budget is not None:

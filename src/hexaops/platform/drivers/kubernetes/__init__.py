@@ -30,13 +30,9 @@ The package: `api` (API calls, errors, clients), `manifests` (what is written), 
 
 from __future__ import annotations
 
-from hexaops.platform.drivers.kubernetes.api import (
-    MERGE_PATCH,
-    api_error,
-    client_from_kubeconfig,
-    host_client,
-)
-from hexaops.platform.drivers.kubernetes.driver import KubernetesDriver
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from hexaops.platform.drivers.kubernetes.manifests import (
     A_K8S_VERSION,
     A_MAX_SCALE,
@@ -57,6 +53,33 @@ from hexaops.platform.drivers.kubernetes.manifests import (
     POOL_LABEL,
     RELEASE,
 )
+
+if TYPE_CHECKING:
+    from hexaops.platform.drivers.kubernetes.api import (
+        MERGE_PATCH,
+        api_error,
+        client_from_kubeconfig,
+        host_client,
+    )
+    from hexaops.platform.drivers.kubernetes.driver import KubernetesDriver
+
+# The kubernetes client takes about a second to import; what needs it loads on first use, so
+# reading the manifests (e.g. to scan them) does not pay for it.
+_LAZY = {
+    "MERGE_PATCH": "api",
+    "api_error": "api",
+    "client_from_kubeconfig": "api",
+    "host_client": "api",
+    "KubernetesDriver": "driver",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(f"{__name__}.{_LAZY[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "APP_LABEL",
