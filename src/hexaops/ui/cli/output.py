@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hexaops.platform.core import Platform, open_platform
@@ -122,10 +123,11 @@ def emit_action(view: ActionView, as_json: bool) -> None:
         console.print(
             f"[bold]{ident}[/bold] {view.operation} {view.target}: [bold]{view.status}[/bold]{replay}"
         )
-        console.print(f"  {view.summary}")
+        console.print(f"  {escape(view.summary)}")
         for change in view.plan.get("changes", []):
             after = _cell(change.get("after")) if change.get("after") else ""
-            console.print(f"  {change['op']:>6} {change['kind']} {change['name']} {after}".rstrip())
+            line = f"  {change['op']:>6} {change['kind']} {change['name']} {after}".rstrip()
+            console.print(escape(line))
         for warning in view.plan.get("warnings", []):
             console.print(f"  [yellow]warning:[/yellow] {warning}")
         if view.status == "pending":

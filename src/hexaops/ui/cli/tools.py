@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.json import JSON
+from rich.markup import escape
 
 from hexaops.settings import load_settings
 from hexaops.tools.catalog import all_tools
@@ -107,7 +108,10 @@ def run(
 def _print(result: ToolResult) -> None:
     if result.status == "error":
         return  # the error line says it
-    console.print(f"[bold]{result.tool}[/bold]: {result.summary}", soft_wrap=True, highlight=False)
+    # Tool output is data: brackets in it are text, never console markup.
+    console.print(
+        f"[bold]{result.tool}[/bold]: {escape(result.summary)}", soft_wrap=True, highlight=False
+    )
     if result.data is not None:
         console.print(JSON.from_data(result.data, default=str))
     for ev in result.evidence:
@@ -121,6 +125,8 @@ def _print(result: ToolResult) -> None:
             )
             if p
         )
-        console.print(f"[dim]evidence ({ev.kind}): {where}[/dim]", soft_wrap=True, highlight=False)
+        console.print(
+            f"[dim]evidence ({ev.kind}): {escape(where)}[/dim]", soft_wrap=True, highlight=False
+        )
     note = " — shortened to fit the budget" if result.truncated else ""
     console.print(f"[dim]{result.tokens} tokens, {result.elapsed_ms:.0f} ms{note}[/dim]")
