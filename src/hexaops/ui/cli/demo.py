@@ -62,6 +62,9 @@ def demo(as_json: JsonFlag = False) -> None:
     )
     console.print()
     for hint in (
+        'hexaops tool run diagnose --as dev@acme.example --args \'{"workspace": "acme-prod"}\'',
+        "hexaops tool run logs_summary --as dev@acme.example --args "
+        '\'{"workspace": "acme-prod", "project": "shop", "workload": "checkout"}\'',
         "hexaops sandbox status -w acme-prod --as owner@acme.example",
         "hexaops platform workspace list --as dev@acme.example",
         "hexaops platform app scale -w acme-staging -p shop -n checkout --replicas 3 --as dev@acme.example",
