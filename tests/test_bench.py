@@ -73,3 +73,47 @@ def test_bench_tools_prints_every_figure_against_its_baseline(tmp_path: Path) ->
     analyzers = figures["analyzers"]
     assert analyzers["pods"] == 40
     assert analyzers["reads"] < analyzers["baseline"]["reads"]
+
+
+def test_bench_knowledge_measures_recall_against_exact_search(tmp_path: Path) -> None:
+    script = shutil.which("hexaops", path=os.path.dirname(sys.executable))
+    assert script is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEXAOPS_")}
+    run = subprocess.run(
+        [
+            script,
+            "bench",
+            "knowledge",
+            "--vectors",
+            "2000",
+            "--ef-search",
+            "10,40",
+            "--no-quality",
+            "--json",
+        ],
+        env=env | {"HEXAOPS_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    speed = json.loads(run.stdout)["speed"]
+    assert speed["vectors"] == 2000
+    assert [(r["ef_search"], r["filtered"]) for r in speed["runs"]] == [
+        (10, False),
+        (10, True),
+        (40, False),
+        (40, True),
+    ]
+    assert all(0 <= r["recall"] <= 1 for r in speed["runs"])
+    bad = subprocess.run(
+        [script, "bench", "knowledge", "--ef-search", "wide"],
+        env=env | {"HEXAOPS_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "--ef-search takes comma-separated integers" in bad.stderr

@@ -13,12 +13,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
 
 import hexaops.platform.db.engine as db_engine
-from conftest import fresh_database
 from hexaops.platform.core import Platform
 from hexaops.platform.db.engine import migrate
 from hexaops.platform.db.models import Base
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.seed import seed
+from pg_support import fresh_database
 
 TABLES = {
     "organizations",
@@ -35,6 +35,9 @@ TABLES = {
     "sandbox_clock",
     "sandbox_faults",
     "sandbox_workload_states",
+    "knowledge_documents",
+    "knowledge_chunks",
+    "knowledge_incidents",
 }
 
 

@@ -33,6 +33,7 @@ _ADMINS = frozenset({Role.OWNER, Role.ADMIN})
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "read": _ALL,
     "audit.read": _ADMINS,
+    "knowledge.ingest": _ADMINS,  # an organization's private documents
     "action.approve": _ADMINS,
     "member.add": _ADMINS,
     "member.remove": _ADMINS,

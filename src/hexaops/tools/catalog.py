@@ -15,6 +15,7 @@ _TOOLSET_MODULES = (
     "hexaops.tools.diagnostics",
     "hexaops.tools.security",
     "hexaops.tools.scaling",
+    "hexaops.tools.knowledge",
 )
 
 

@@ -306,3 +306,7 @@ class SandboxWorkloadState(Base):
     # {pod: {"cpu_s", "mem", "restarts", "requests_ok", "requests_err", "buckets": [...], ...}}
     pods: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# The knowledge engine's tables live on the same metadata (one schema, one migration history).
+import hexaops.knowledge.models  # noqa: E402, F401

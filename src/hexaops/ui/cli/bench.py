@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress
 
 from hexaops.platform.bench import bench_platform
-from hexaops.ui.cli.output import JsonFlag, console, emit_json
+from hexaops.ui.cli.output import JsonFlag, console, emit_json, fail
 
 app = typer.Typer(
     help="Benchmarks (figures and ratios against a same-run baseline).", no_args_is_help=True
@@ -164,3 +164,100 @@ def _print_tools_bench(logs: dict[str, Any], analyzers: dict[str, Any]) -> None:
         f"re-reading per question {b['seconds'] * 1000:.1f} ms ({b['reads']:,} reads), "
         f"{a['speedup']}×"
     )
+
+
+@app.command("knowledge")
+def knowledge_bench(
+    vectors: Annotated[
+        int, typer.Option("--vectors", min=1000, max=5_000_000, help="Synthetic 384-dim chunks.")
+    ] = 100_000,
+    m: Annotated[int, typer.Option("--m", min=4, max=100, help="HNSW m.")] = 16,
+    ef_construction: Annotated[
+        int, typer.Option("--ef-construction", min=16, max=1000, help="HNSW ef_construction.")
+    ] = 64,
+    ef_search: Annotated[
+        str, typer.Option("--ef-search", help="Comma-separated ef_search values to measure.")
+    ] = "40,100,200,400",
+    quality: Annotated[
+        bool, typer.Option("--quality/--no-quality", help="Also score retrieval quality.")
+    ] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Retrieval quality over the labelled questions (hybrid vs full-text vs vector; goal:
+    hybrid MRR >= 1.2x full-text) and HNSW speed on N synthetic chunks (goal: recall@10 >= 0.95
+    at p95 <= 15 ms, with and without an org filter), on a throw-away embedded PostgreSQL."""
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import create_engine
+
+    from hexaops.knowledge.bench import bench_knowledge
+    from hexaops.knowledge.embeddings import embedder_from_settings
+    from hexaops.platform.db.engine import embedded_database_url, migrate, sqlalchemy_url
+    from hexaops.settings import load_settings
+
+    try:
+        widths = [int(v) for v in ef_search.split(",") if v.strip()]
+    except ValueError:
+        fail(f"--ef-search takes comma-separated integers, not {ef_search!r}", 2)
+    embedder = embedder_from_settings(load_settings())
+    with (
+        tempfile.TemporaryDirectory(prefix="hexaops-bench-") as home,
+        console.status("knowledge benchmark") as status,
+    ):
+        engine = create_engine(sqlalchemy_url(embedded_database_url(Path(home))))
+        try:
+            migrate(engine)
+            result = bench_knowledge(
+                engine,
+                embedder,
+                vectors=vectors,
+                quality=quality,
+                log=None if as_json else status.update,
+                m=m,
+                ef_construction=ef_construction,
+                ef_search=widths,
+            )
+        finally:
+            engine.dispose()
+    if as_json:
+        emit_json(result)
+        return
+    _print_knowledge_bench(result)
+
+
+def _print_knowledge_bench(result: dict[str, Any]) -> None:
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True, highlight=False)
+
+    q = result.get("quality")
+    if q and "modes" in q:
+        say(f"[bold]bench knowledge[/bold] — quality over {q['questions']} labelled questions:")
+        for mode, f in q["modes"].items():
+            say(
+                f"  {mode:<7} recall@5 {f['recall_at_5']:.2f}  MRR {f['mrr']:.3f}  "
+                f"({f['ms_per_query']:.1f} ms/query, {len(f['missed'])} missed)"
+            )
+        verdict = "[green]met[/green]" if q["goal_met"] else "[red]missed[/red]"
+        say(f"  hybrid / full-text MRR: {q['hybrid_vs_text_mrr']}× (goal >= 1.2×) {verdict}")
+    s = result["speed"]
+    say(
+        f"speed: {s['vectors']:,} clustered {s['dimensions']}-dim vectors, HNSW m={s['m']} "
+        f"ef_construction={s['ef_construction']}: load {s['load_seconds']} s, build "
+        f"{s['build_seconds']} s; exact search is the recall baseline"
+    )
+    for run in s["runs"]:
+        where = (
+            f"org filter (1/{round(1 / s['filter_selectivity'])})"
+            if run["filtered"]
+            else "no filter"
+        )
+        say(
+            f"  ef_search {run['ef_search']:>4} {where:<20} recall@{s['k']} {run['recall']:.3f}  "
+            f"p50 {run['p50_ms']:.1f} ms  p95 {run['p95_ms']:.1f} ms"
+        )
+    verdict = "[green]met[/green]" if s["goal_met"] else "[red]missed[/red]"
+    best = f" (ef_search {s['recommended_ef_search']})" if s["recommended_ef_search"] else ""
+    say(f"  goal ({s['goal']}): {verdict}{best}")
+    if s.get("hint"):
+        say(f"  hint: {s['hint']}")

@@ -1,8 +1,10 @@
-"""`hexaops demo`: the embedded demo platform — seeded, with a live incident in the sandbox — and
-its state printed per organization."""
+"""`hexaops demo`: the embedded demo platform — seeded, with a live incident in the sandbox and the
+knowledge base ingested — and its state printed per organization."""
 
 from __future__ import annotations
 
+from hexaops.knowledge.embeddings import embedder_from_settings
+from hexaops.knowledge.ingest import ensure_corpus
 from hexaops.platform.domain import Role
 from hexaops.platform.sandbox import Simulation
 from hexaops.platform.sandbox.demo import DEMO_INCIDENT, ensure_demo_incident
@@ -23,6 +25,7 @@ def demo(as_json: JsonFlag = False) -> None:
         report = seed(platform)
         simulation = Simulation(platform.engine)
         incident = ensure_demo_incident(simulation)
+        corpus = ensure_corpus(platform.engine, embedder_from_settings(settings))
         with ClickHouseStore.from_settings(settings) as store:
             advanced = simulation.advance(DEMO_MINUTES, store)
         incident_status = simulation.status(DEMO_INCIDENT["org"], DEMO_INCIDENT["workspace"])
@@ -38,12 +41,14 @@ def demo(as_json: JsonFlag = False) -> None:
                 "platform": views,
                 "incident": {"fault_id": incident, **DEMO_INCIDENT},
                 "sandbox": advanced.to_json(),
+                "knowledge": corpus.as_dict(),
             }
         )
         return
     where = (settings.database_url and "DATABASE_URL") or f"embedded PostgreSQL in {settings.home}"
     console.print(f"[bold]hexaops demo[/bold] — {settings.driver} driver, {where}")
-    console.print(f"seed: {len(report.created)} created, {len(report.existing)} already present\n")
+    console.print(f"seed: {len(report.created)} created, {len(report.existing)} already present")
+    console.print(f"knowledge base: {corpus.summary()}\n", highlight=False)
     for email, tree in views.items():
         console.print(f"[dim]as {email}:[/dim]")
         print_overview(tree)
@@ -65,6 +70,7 @@ def demo(as_json: JsonFlag = False) -> None:
         'hexaops tool run diagnose --as dev@acme.example --args \'{"workspace": "acme-prod"}\'',
         "hexaops tool run logs_summary --as dev@acme.example --args "
         '\'{"workspace": "acme-prod", "project": "shop", "workload": "checkout"}\'',
+        'hexaops knowledge search "pods keep getting OOMKilled" --as dev@acme.example',
         "hexaops sandbox status -w acme-prod --as owner@acme.example",
         "hexaops platform workspace list --as dev@acme.example",
         "hexaops platform app scale -w acme-staging -p shop -n checkout --replicas 3 --as dev@acme.example",
