@@ -15,8 +15,7 @@ from typing import Any
 import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.client import Client
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, text
 
 from hexaops.platform.core import Platform
 from hexaops.platform.db.engine import embedded_database_url, migrate, sqlalchemy_url
@@ -26,6 +25,7 @@ from hexaops.platform.seed import seed
 from hexaops.platform.telemetry.clickhouse import ClickHouseStore
 from hexaops.settings import Settings
 from hexaops.tools.context import ToolContext
+from pg_support import admin_engine, database_url, fresh_database
 
 _counter = itertools.count()
 
@@ -37,42 +37,23 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
     return sqlalchemy_url(embedded_database_url(home))
 
 
-def _database_url(server_url: str, name: str) -> str:
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _admin(server_url: str) -> Engine:
-    return create_engine(server_url, isolation_level="AUTOCOMMIT")
-
-
 @pytest.fixture(scope="session")
 def templates(pg_server: str) -> dict[str, str]:
     """Names of template databases: 'empty' (migrated) and 'seeded' (migrated + demo data)."""
-    admin = _admin(pg_server)
+    admin = admin_engine(pg_server)
     names = {"empty": "tpl_empty", "seeded": "tpl_seeded"}
     with admin.connect() as conn:
         for name in names.values():
             conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
             conn.execute(text(f"CREATE DATABASE {name}"))
     for kind, name in names.items():
-        engine = create_engine(_database_url(pg_server, name))
+        engine = create_engine(database_url(pg_server, name))
         migrate(engine)
         if kind == "seeded":
             seed(Platform(engine, SandboxDriver(engine)))
         engine.dispose()
     admin.dispose()
     return names
-
-
-def fresh_database(pg_server: str, template: str | None) -> str:
-    """Create a new database (from a template, or empty) and return its URL."""
-    name = f"t_{os.getpid()}_{next(_counter)}"
-    admin = _admin(pg_server)
-    with admin.connect() as conn:
-        clause = f" TEMPLATE {template}" if template else ""
-        conn.execute(text(f"CREATE DATABASE {name}{clause}"))
-    admin.dispose()
-    return _database_url(pg_server, name)
 
 
 def _platform(url: str) -> Iterator[Platform]:

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from conftest import fresh_database
 from hexaops.platform.db.models import Base
+from pg_support import fresh_database
 
 
 def test_migrations_match_models(pg_server: str, templates: dict[str, str]) -> None:

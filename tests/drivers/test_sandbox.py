@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import sessionmaker
 
-from conftest import fresh_database
 from hexaops.platform.db.models import SandboxObject
 from hexaops.platform.drivers.contract import HpaSpec, NamespaceRef, ObservedApplication
 from hexaops.platform.drivers.sandbox import SHARED_NODES, SandboxDriver
+from pg_support import fresh_database
 
 from .conformance import (
     DEDICATED,

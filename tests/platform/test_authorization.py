@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from conftest import fresh_database
 from hexaops.platform.access import PERMISSIONS
 from hexaops.platform.core import Platform
 from hexaops.platform.db.models import Action, AuditEvent, SandboxObject
@@ -18,6 +17,7 @@ from hexaops.platform.drivers.contract import WorkloadRef, WorkspaceRef
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.errors import Conflict, Forbidden, NotFound
 from hexaops.platform.operations import OPERATIONS
+from pg_support import fresh_database
 
 STAGING = {"workspace": "acme-staging", "project": "shop"}
 PROD = {"workspace": "acme-prod", "project": "shop"}

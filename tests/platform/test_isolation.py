@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from conftest import fresh_database
 from hexaops.platform.core import Platform
 from hexaops.platform.db.models import Action, AuditEvent
 from hexaops.platform.domain import Principal
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.errors import Forbidden, NotFound
+from pg_support import fresh_database
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from conftest import fresh_database
 from hexaops.platform.core import Platform
 from hexaops.platform.domain import Principal
 from hexaops.platform.drivers.contract import NamespaceRef, WorkloadRef, WorkspaceRef
@@ -22,6 +21,7 @@ from hexaops.platform.errors import (
     QuotaExceeded,
 )
 from hexaops.platform.names import MAX_LENGTH
+from pg_support import fresh_database
 
 STAGING = {"workspace": "acme-staging", "project": "shop"}
 MAX_WORKSPACE = MAX_LENGTH["workspace"]

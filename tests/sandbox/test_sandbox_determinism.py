@@ -5,10 +5,10 @@ from __future__ import annotations
 from sandbox_support import CollectingSink
 from sqlalchemy import create_engine
 
-from conftest import fresh_database
 from hexaops.platform.core import Platform
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.sandbox import Simulation
+from pg_support import fresh_database
 
 OWNER = "owner@acme.example"
 

@@ -13,7 +13,6 @@ import pytest
 from sandbox_support import CollectingSink
 from sqlalchemy import Engine, create_engine
 
-from conftest import fresh_database
 from hexaops.platform.drivers import sandbox as sandbox_driver
 from hexaops.platform.drivers.contract import (
     EVENT_LIMIT,
@@ -25,6 +24,7 @@ from hexaops.platform.drivers.contract import (
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.sandbox import Simulation
 from hexaops.platform.sandbox.load import TICK_SECONDS
+from pg_support import fresh_database
 
 SHOP = NamespaceRef(org="acme", workspace="acme-prod", namespace="shop")
 CHECKOUT = WorkloadRef(org="acme", workspace="acme-prod", namespace="shop", name="checkout")

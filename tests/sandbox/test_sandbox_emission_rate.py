@@ -6,11 +6,11 @@ import time
 
 from sqlalchemy import create_engine
 
-from conftest import fresh_database
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.sandbox import Simulation
 from hexaops.platform.sandbox.fleet import provision_fleet
 from hexaops.platform.telemetry.records import EventRecord, LogRecord, MetricBatch
+from pg_support import fresh_database
 
 
 class CountingSink:

@@ -26,12 +26,12 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select
 
-from conftest import fresh_database
 from hexaops.platform.core import Platform
 from hexaops.platform.db.models import Base
 from hexaops.platform.drivers.contract import WorkloadRef, WorkspaceRef
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.seed import APPS, ORGS
+from pg_support import fresh_database
 
 OWNER = "owner@acme.example"
 DEV = "dev@acme.example"

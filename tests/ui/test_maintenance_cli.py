@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import fresh_database
+from pg_support import fresh_database
 
 _SCRIPT = shutil.which("hexaops", path=os.path.dirname(sys.executable))
 OWNER = "owner@acme.example"

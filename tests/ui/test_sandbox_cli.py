@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import fresh_database
+from pg_support import fresh_database
 
 _SCRIPT = shutil.which("hexaops", path=os.path.dirname(sys.executable))
 OWNER = "owner@acme.example"

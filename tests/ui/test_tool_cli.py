@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fresh_database
+from pg_support import fresh_database
 
 _SCRIPT = shutil.which("hexaops", path=os.path.dirname(sys.executable))
 

@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 from clickhouse_connect.driver.client import Client
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 
 from hexaops.platform.core import Platform
 from hexaops.platform.drivers.sandbox import SandboxDriver
@@ -30,6 +29,8 @@ from hexaops.tools.contract import ToolResult, run_tool
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "telemetry"))
 from prometheus_support import backfilled_prometheus
+
+from pg_support import fresh_database
 
 WS, NS = "acme-prod", "shop"
 OWNER = "owner@acme.example"
@@ -67,17 +68,10 @@ def world(
 ) -> Iterator[World]:
     """Two simulated hours of the seeded sandbox (acme and globex): checkout leaks memory from
     the start; after one hour frontend gets a new revision and payments a buggy one."""
-    name = f"metrics_{os.getpid()}"
-    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {templates['seeded']}"))
-    admin.dispose()
-    engine = create_engine(
-        make_url(pg_server).set(database=name).render_as_string(hide_password=False)
-    )
+    url = fresh_database(pg_server, templates["seeded"])
+    engine = create_engine(url)
     platform = Platform(engine, SandboxDriver(engine))
-    store = ClickHouseStore(chdb_client, database=name)
+    store = ClickHouseStore(chdb_client, database=f"metrics_{os.getpid()}")
     sim = Simulation(engine)
     start = sim.now()
     sim.inject("oom_memory_leak", "acme", WS, "checkout")
