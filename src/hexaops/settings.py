@@ -5,12 +5,20 @@ Invalid settings fail fast with a message that names the variable to fix.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    Field,
+    NonNegativeFloat,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hexaops.platform.errors import ConfigurationError
 
@@ -81,6 +89,115 @@ class Settings(BaseSettings):
     tool_timeout_seconds: float = Field(
         default=10.0, gt=0, le=300, description="Timeout of one backend request of a tool."
     )
+
+    embeddings: Literal["offline", "openai"] = Field(
+        default="offline",
+        description="Embedding model of the knowledge base: the shipped all-MiniLM-L6-v2 "
+        "(offline) or an OpenAI-compatible /v1/embeddings endpoint (openai).",
+    )
+    embeddings_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the OpenAI-compatible embeddings API, e.g. https://api.openai.com/v1.",
+    )
+    embeddings_model: str = Field(
+        default="text-embedding-3-small",
+        description="Embedding model of the provider; it must support 384 dimensions.",
+    )
+    embeddings_api_key: SecretStr | None = Field(
+        default=None, description="API key of the embeddings provider."
+    )
+
+    # Chat model of the agents (hexaops.agents.providers); prices in hexaops.agents.pricing.
+    model_provider: Literal["auto", "anthropic", "openai", "openai-compatible", "offline"] = Field(
+        default="auto",
+        description="Chat model provider of the agents. auto: anthropic when ANTHROPIC_API_KEY "
+        "is set, else openai when OPENAI_API_KEY is set, else the offline planner.",
+    )
+    model: str | None = Field(
+        default=None,
+        description="Model name; unset: the provider's default (required for openai-compatible).",
+    )
+    model_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the model API: required for openai-compatible (vLLM "
+        "http://host:8000/v1, Ollama http://host:11434/v1, LM Studio http://host:1234/v1); "
+        "optional override for anthropic (without /v1) and openai (with /v1).",
+    )
+    model_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key of the model provider; unset: ANTHROPIC_API_KEY or OPENAI_API_KEY.",
+    )
+    model_timeout_seconds: float = Field(
+        default=60.0, gt=0, le=600, description="Timeout of one request to the model provider."
+    )
+    model_max_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Retries of a model request after overload, rate limit, 5xx, timeout or "
+        "connection errors (exponential backoff, Retry-After honoured up to 30 s).",
+    )
+    model_fallback: Literal["offline", "none"] = Field(
+        default="offline",
+        description="What answers when the provider stays unavailable after the retries: the "
+        "offline planner (the answer says so) or none (the request fails).",
+    )
+    model_prices: Annotated[
+        dict[str, dict[Literal["input", "output", "cache_read"], NonNegativeFloat]], NoDecode
+    ] = Field(
+        default_factory=dict,
+        description='Price overrides in USD per 1M tokens, JSON: {"model-name": {"input": 0.2, '
+        '"output": 0.6, "cache_read": 0.02}} (e.g. self-hosted models).',
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="ANTHROPIC_API_KEY",
+        description="Anthropic's usual key variable (provider auto and anthropic).",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="OPENAI_API_KEY",
+        description="OpenAI's usual key variable (provider auto and openai).",
+    )
+
+    @field_validator(
+        "model",
+        "model_base_url",
+        "model_api_key",
+        "anthropic_api_key",
+        "openai_api_key",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("model_base_url")
+    @classmethod
+    def _model_base_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL, e.g. http://localhost:11434/v1")
+        return value
+
+    @field_validator("model_prices", mode="before")
+    @classmethod
+    def _prices_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f'must be JSON like {{"model": {{"input": 1.0, "output": 2.0}}}} ({exc})'
+            ) from None
+
+    @field_validator("model_prices")
+    @classmethod
+    def _prices_complete(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        incomplete = sorted(m for m, p in value.items() if not {"input", "output"} <= set(p))
+        if incomplete:
+            raise ValueError(f"{', '.join(incomplete)}: give both input and output prices")
+        return value
 
     @field_validator("home")
     @classmethod
