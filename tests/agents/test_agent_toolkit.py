@@ -55,6 +55,13 @@ def test_calls_run_as_the_principal_and_retries_are_idempotent(
     assert one["data"]["requested_by"] == "dev@acme.example"
     assert two["data"]["id"] == one["data"]["id"]
 
+    # The same call id in another conversation is another request (here: already at 3).
+    (other,) = langchain_tools(tool_context("dev@acme.example"), [scale.name], session="thread-2")
+    fresh = unquote_tool_result(str(other.invoke(_call(scale.name, SCALE, "toolu_1")).content))
+    assert fresh is not None
+    assert fresh["status"] == "error"
+    assert "already has 3 replica(s)" in fresh["summary"]
+
     (viewer_scale,) = langchain_tools(tool_context("viewer@acme.example"), [scale.name])
     refused = unquote_tool_result(str(viewer_scale.invoke(_call(scale.name, SCALE, "t2")).content))
     assert refused is not None

@@ -20,7 +20,7 @@ from hexaops.tools.context import ToolContext
 from hexaops.tools.contract import Tool, ToolResult, run_tool
 
 
-def _langchain_tool(ctx: ToolContext, found: Tool[Any]) -> BaseTool:
+def _langchain_tool(ctx: ToolContext, found: Tool[Any], session: str | None) -> BaseTool:
     # The call id is injected by the tool node, never chosen by the model (not in its schema).
     schema = create_model(
         f"{found.args.__name__}Call",
@@ -29,7 +29,10 @@ def _langchain_tool(ctx: ToolContext, found: Tool[Any]) -> BaseTool:
     )
 
     def call(tool_call_id: str, **arguments: Any) -> str:
-        return quote_tool_result(run_tool(ctx, found.name, arguments, call_id=tool_call_id))
+        # Call ids are unique within a conversation (the offline planner's are deterministic):
+        # scoped by the session, a retried call is idempotent and a new conversation is new.
+        call_id = f"{session}/{tool_call_id}" if session else tool_call_id
+        return quote_tool_result(run_tool(ctx, found.name, arguments, call_id=call_id))
 
     def invalid(exc: ValidationError) -> str:
         # LangChain validates before `call`: answer as run_tool would, as a quoted error result.
@@ -48,11 +51,14 @@ def _langchain_tool(ctx: ToolContext, found: Tool[Any]) -> BaseTool:
     )
 
 
-def langchain_tools(ctx: ToolContext, names: Iterable[str] | None = None) -> list[BaseTool]:
-    """LangChain tools for `names` (default: every tool), acting as `ctx.principal`."""
+def langchain_tools(
+    ctx: ToolContext, names: Iterable[str] | None = None, *, session: str | None = None
+) -> list[BaseTool]:
+    """LangChain tools for `names` (default: every tool), acting as `ctx.principal` in the
+    conversation `session` (e.g. the LangGraph thread id)."""
     tools = all_tools()
     wanted = list(tools) if names is None else list(names)
     unknown = [n for n in wanted if n not in tools]
     if unknown:
         raise ValueError(f"unknown tools: {', '.join(unknown)}")
-    return [_langchain_tool(ctx, tools[n]) for n in wanted]
+    return [_langchain_tool(ctx, tools[n], session) for n in wanted]

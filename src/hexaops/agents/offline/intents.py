@@ -1,0 +1,360 @@
+"""The intents the offline planner understands: one small class per intent.
+
+An intent says how well a request matches it (`score`, from patterns over the user's words),
+which scope it needs, which tool answers it with which arguments, and how to render the answer.
+`plan` is re-run after every tool result, so multi-step intents (investigations, name lookups)
+simply look at what has come back so far.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from hexaops.agents.offline import render
+from hexaops.agents.offline.conversation import Call
+from hexaops.agents.offline.scope import Level, Scope, resolve
+from hexaops.agents.offline.steps import Answer, Situation, Step, ToolCalls
+
+
+@dataclass
+class Intent:
+    """A request kind answered by one tool call once the scope is known."""
+
+    name: str
+    group: str
+    tool: str
+    examples: tuple[str, ...]
+    patterns: tuple[tuple[str, int], ...]  # (regex, weight)
+    level: Level = "optional"
+    writes: bool = False
+    next_step: str = ""  # a follow-up to suggest; {target} is the object the answer is about
+    requires: tuple[str, ...] = ()  # patterns that must all match (e.g. a write's verb)
+    compiled: list[tuple[re.Pattern[str], int]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.compiled = [(re.compile(p), w) for p, w in self.patterns]
+
+    def score(self, text: str) -> int:
+        if not all(re.search(p, text) for p in self.requires):
+            return 0
+        return sum(weight for pattern, weight in self.compiled if pattern.search(text))
+
+    def tools(self) -> tuple[str, ...]:
+        return (self.tool,)
+
+    def plan(self, s: Situation) -> Step:
+        if not s.bound(self.tool):
+            return missing_tool(self, s)
+        done = s.turn.called(self.tool)
+        if done:
+            return Answer(self.render(s, done[-1]), proposal=self.propose(s, done[-1]))
+        scope = resolve(s, self.scope_level(s))
+        if not isinstance(scope, Scope):
+            return scope
+        args = self.arguments(s, scope)
+        if not isinstance(args, dict):
+            return args
+        return ToolCalls([(self.tool, s.args(self.tool, **args))])
+
+    def scope_level(self, s: Situation) -> Level:
+        return self.level
+
+    def propose(self, s: Situation, call: Call) -> tuple[str, dict[str, Any]] | None:
+        """A write the answer offers (asked as a question; run only on the user's yes)."""
+        return None
+
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        return {
+            "org": scope.org if scope.workspace is None else None,
+            "workspace": scope.workspace,
+            "project": scope.project,
+            "workload": scope.target,
+            "application": scope.application,
+            "function": scope.function,
+            "since": s.slots.since,
+        }
+
+    def render(self, s: Situation, call: Call) -> str:
+        if call.result is None or call.result.get("status") == "error":
+            return render.error_text(call)
+        lines = [f"**{self.group}** — {render.quote(render.summary(call), 600)}", ""]
+        if call.result.get("status") == "empty":
+            lines[0] = f"**Nothing found** — {render.quote(render.summary(call), 600)}"
+        highlights = render.highlights(call.data)
+        if highlights:
+            lines += [highlights, ""]
+        lines.append(f"Source: {render.source(call)}.")
+        if s.slots.since_label:
+            lines.append(f"Window: {s.slots.since_label} (since={s.slots.since}).")
+        if call.result.get("truncated"):
+            lines.append("The result was shortened to fit; ask about one object for details.")
+        if self.next_step:
+            target = call.args.get("workload") or call.args.get("application") or "it"
+            lines += ["", f"Next: {self.next_step.format(target=target)}"]
+        return "\n".join(lines)
+
+
+def missing_tool(intent: Intent, s: Situation) -> Answer:
+    needed = ", ".join(f"`{t}`" for t in intent.tools() if not s.bound(t))
+    return Answer(
+        f"I understood this as *{intent.name.replace('_', ' ')}*, but I would need {needed}, "
+        "which I was not given here. Ask the agent that has it, or rephrase."
+    )
+
+
+class WriteIntent(Intent):
+    """A change through the action pipeline; the answer is the action's status."""
+
+    def render(self, s: Situation, call: Call) -> str:
+        status = render.action_status(call)
+        return f"{status}\n\nSource: {render.source(call)}."
+
+
+class WorkspaceCreate(WriteIntent):
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        name = s.slots.name or s.slots.workspace or next(iter(s.slots.candidates), None)
+        if not name:
+            return Answer("What should the new workspace be called?", clarify=True)
+        pool = {"nodes": s.slots.nodes} if s.slots.plan == "dedicated" and s.slots.nodes else None
+        return {
+            "org": scope.org,
+            "name": name,
+            "plan_name": s.slots.plan,
+            "node_pool": pool,
+            "dry_run": s.slots.dry_run or None,
+        }
+
+
+class WorkspaceDelete(WriteIntent):
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        return {"name": scope.workspace, "dry_run": s.slots.dry_run or None}
+
+
+class ProjectWrite(WriteIntent):
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        name = s.slots.name or s.slots.project
+        if not name:
+            return Answer("Which project (name)?", clarify=True)
+        return {
+            "workspace": scope.workspace,
+            "name": name,
+            "cpu": s.slots.cpu,
+            "memory": s.slots.memory,
+            "pods": s.slots.pods,
+            "dry_run": s.slots.dry_run or None,
+        }
+
+
+class WorkloadWrite(WriteIntent):
+    """scale / restart / rollback / delete of an application."""
+
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        if scope.function and "application" in self.tool:
+            return Answer(f"`{scope.function}` is a function; this works on applications.")
+        if self.name == "scale" and s.slots.replicas is None:
+            return Answer(f"To how many replicas should I scale `{scope.target}`?", clarify=True)
+        return {
+            "workspace": scope.workspace,
+            "project": scope.project,
+            "name": scope.target,
+            "replicas": s.slots.replicas,
+            "to_revision": s.slots.revision,
+            "dry_run": s.slots.dry_run or None,
+        }
+
+
+class Deploy(WriteIntent):
+    def scope_level(self, s: Situation) -> Level:
+        # A new application from a full image in a named project needs no lookup.
+        slots = s.slots
+        if slots.image and "/" in slots.image and slots.workspace and slots.project:
+            return "project"
+        return "workload"
+
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        slots = s.slots
+        listed = s.turn.result(
+            "platform_workloads", workspace=scope.workspace, project=scope.project
+        )
+        if listed is None and s.bound("platform_workloads"):
+            # Know whether the app exists: a new tag keeps the running resources and replicas.
+            args = {"workspace": scope.workspace, "project": scope.project}
+            return ToolCalls([("platform_workloads", args)])
+        image = slots.image if slots.image and "/" in slots.image else None
+        name = (
+            scope.target
+            or slots.name
+            or (image.rsplit("/", 1)[-1].split(":")[0] if image else None)
+        )
+        current = _current_app(s, scope.workspace, scope.project, name)
+        if image is None:
+            tag = slots.tag or (slots.image.split(":", 1)[1] if slots.image else None)
+            if current.get("image") and tag:
+                image = f"{str(current['image']).rsplit(':', 1)[0]}:{tag}"
+        if image is None:
+            return Answer(
+                f"Which image should I deploy to `{name}` (e.g. ghcr.io/acme/{name}:1.2.3)?",
+                clarify=True,
+            )
+        resources = current.get("resources") or {}
+        return {
+            "workspace": scope.workspace,
+            "project": scope.project,
+            "name": name,
+            "image": image,
+            "replicas": slots.replicas or current.get("replicas"),
+            "cpu_request": slots.cpu or resources.get("cpu_request"),
+            "memory_request": slots.memory or resources.get("memory_request"),
+            "cpu_limit": resources.get("cpu_limit"),
+            "memory_limit": resources.get("memory_limit"),
+            "dry_run": slots.dry_run or None,
+        }
+
+
+def _current_app(
+    s: Situation, workspace: str | None, project: str | None, name: str | None
+) -> dict[str, Any]:
+    """The application as platform_workloads listed it this turn, or {} when it is new."""
+    call = s.turn.result("platform_workloads", workspace=workspace, project=project)
+    data = call.data if call and isinstance(call.data, dict) else {}
+    for app in data.get("applications") or []:
+        if isinstance(app, dict) and app.get("name") == name:
+            return app
+    return {}
+
+
+class ListRead(Intent):
+    """Listings whose arguments are just the scope."""
+
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        return {"workspace": scope.workspace, "project": scope.project}
+
+    def render(self, s: Situation, call: Call) -> str:
+        if call.result is None or call.result.get("status") == "error":
+            return render.error_text(call)
+        return f"{render.quote(render.summary(call), 900)}\n\nSource: {render.source(call)}."
+
+
+class TopConsumers(Intent):
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        text = s.slots.text
+        by = "pod"
+        if re.search(r"\b(apps?|applications?|workloads?|services?|deployments?)\b", text):
+            by = "workload"
+        elif re.search(r"\bprojects?\b|\bnamespaces?\b", text):
+            by = "project"
+        return {
+            "workspace": scope.workspace,
+            "project": scope.project,
+            "resource": s.slots.resource or "memory",
+            "by": by,
+            "since": s.slots.since,
+        }
+
+
+class LogSearch(Intent):
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        level = "error" if re.search(r"\berrors?\b", s.slots.text) else None
+        if not s.slots.phrase and not level:
+            return Answer('What should I search the logs for (e.g. "timeout")?', clarify=True)
+        return {
+            "workspace": scope.workspace,
+            "project": scope.project,
+            "workload": scope.target,
+            "contains": s.slots.phrase,
+            "level": level,
+            "since": s.slots.since,
+        }
+
+
+class Security(Intent):
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        return {
+            "workspace": scope.workspace,
+            "project": scope.project,
+            "application": scope.application,
+            "min_severity": s.slots.severity,
+        }
+
+
+class Recommend(Intent):
+    """Scaling recommendations and what-ifs: the answer offers to apply the settings."""
+
+    def propose(self, s: Situation, call: Call) -> tuple[str, dict[str, Any]] | None:
+        if not call.ok or not s.bound("scaling_apply"):
+            return None
+        keys = ("org", "workspace", "project", "application", "function", "since", "proposed")
+        args = {k: v for k, v in call.args.items() if k in keys}
+        return ("scaling_apply", s.args("scaling_apply", **args))
+
+
+class WhatIf(Recommend):
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        slots = s.slots
+        limit = bool(re.search(r"\blimits?\b", slots.text))
+        proposed = {
+            k: v
+            for k, v in {
+                "replicas": slots.replicas,
+                "cpu_limit" if limit else "cpu_request": slots.cpu,
+                "memory_limit" if limit else "memory_request": slots.memory,
+            }.items()
+            if v is not None
+        }
+        return {
+            "workspace": scope.workspace,
+            "project": scope.project,
+            "application": scope.application,
+            "function": scope.function,
+            "since": slots.since,
+            "proposed": proposed or "recommended",
+        }
+
+
+class Actions(Intent):
+    def plan(self, s: Situation) -> Step:
+        if s.slots.action_id is not None and s.bound("platform_action"):
+            done = s.turn.called("platform_action")
+            if done:
+                return Answer(self.render(s, done[-1]))
+            return ToolCalls([("platform_action", {"action_id": s.slots.action_id})])
+        return super().plan(s)
+
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        pending = re.search(r"\bpending\b|\bapprov", s.slots.text)
+        return {"status": "pending" if pending else None}
+
+
+class HowTo(Intent):
+    """How-to questions, answered from the knowledge base with the request as the query."""
+
+    def plan(self, s: Situation) -> Step:
+        if not s.bound(self.tool):
+            return missing_tool(self, s)
+        done = s.turn.called(self.tool)
+        if done:
+            return Answer(self.render(s, done[-1]))
+        return ToolCalls([(self.tool, {"query": s.turn.request.strip()[:300]})])
+
+    def render(self, s: Situation, call: Call) -> str:
+        if call.result is None or call.result.get("status") == "error":
+            return render.error_text(call)
+        lines = [f"From the knowledge base: {render.quote(render.summary(call), 300)}", ""]
+        lines += render.passages(call.data, 3)
+        lines.append(f"\nSource: {render.source(call)}.")
+        return "\n".join(lines)
+
+
+class Members(Intent):
+    """Members of an organization: the org is named or the principal's only one."""
+
+    def plan(self, s: Situation) -> Step:
+        if not s.bound(self.tool):
+            return missing_tool(self, s)
+        done = s.turn.called(self.tool)
+        if done:
+            return Answer(self.render(s, done[-1]))
+        org = s.slots.org or next(iter(s.slots.candidates), None)
+        return ToolCalls([(self.tool, s.args(self.tool, org=org))])

@@ -1,0 +1,204 @@
+"""Investigations ("what's wrong with checkout", "why is payments failing"): diagnose, then look
+closer at the top finding's workload (metrics, logs), then the runbook, then answer with the root
+cause, the evidence and next steps phrased as questions (nothing is changed)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hexaops.agents.offline import render
+from hexaops.agents.offline.conversation import Call
+from hexaops.agents.offline.intents import Intent, missing_tool
+from hexaops.agents.offline.scope import Scope, resolve
+from hexaops.agents.offline.steps import Answer, Situation, Step, ToolCalls
+
+_FOLLOW_UPS = ("metrics_workload", "logs_summary", "knowledge_search")
+# Suggested operations the answer may offer to run on a yes: they act on the finding's own
+# workload only, so nothing a tool result says can widen what a yes does.
+_OPERATION = re.compile(r"^[a-z_]+\.[a-z_]+$")
+_OFFERABLE = {
+    "application.rollback": "platform_application_rollback",
+    "application.restart": "platform_application_restart",
+}
+
+
+def _top_finding(call: Call) -> dict[str, Any] | None:
+    data = call.data if isinstance(call.data, dict) else {}
+    findings = [f for f in data.get("findings") or [] if isinstance(f, dict)]
+    causes = [f for f in findings if not f.get("symptom")]
+    ranked = causes or findings
+    return ranked[0] if ranked else None
+
+
+def _proposal(s: Situation, finding: dict[str, Any] | None) -> tuple[str, dict[str, Any]] | None:
+    """The first suggested operation as a write on the finding's workload, when offerable."""
+    if finding is None:
+        return None
+    obj = _object_parts(str(finding.get("object") or ""))
+    if obj.get("kind") != "Deployment" or not obj.get("project"):
+        return None
+    steps = _suggestions(finding)
+    tool = _OFFERABLE.get(steps[0][0]) if steps else None
+    if tool is None or not s.bound(tool):
+        return None
+    return (tool, {"workspace": obj["workspace"], "project": obj["project"], "name": obj["name"]})
+
+
+def _suggestions(finding: dict[str, Any]) -> list[tuple[str, str]]:
+    """The finding's suggested platform operations as (operation, why). Only well-formed
+    operation names, and never deletions: a suggestion is read from tool data, so it may
+    only ever lead to a question for the user, and never to removing something."""
+    found = []
+    for step in finding.get("next_steps") or []:
+        operation, _, why = str(step).partition(" — ")
+        operation = operation.strip()
+        if _OPERATION.match(operation) and "delete" not in operation:
+            found.append((operation, why.strip()))
+    return found
+
+
+def _object_parts(obj: str) -> dict[str, str]:
+    """'org/ws/project/Kind/name' → its parts (shorter paths give fewer)."""
+    parts = obj.split("/")
+    keys = ("org", "workspace", "project", "kind", "name")
+    return dict(zip(keys, parts, strict=False))
+
+
+class Investigate(Intent):
+    def tools(self) -> tuple[str, ...]:
+        return ("diagnose",)
+
+    def plan(self, s: Situation) -> Step:
+        if not s.bound("diagnose"):
+            return self._without_diagnose(s)
+        diagnosed = s.turn.called("diagnose")
+        if not diagnosed:
+            scope = resolve(s, "narrow")
+            if not isinstance(scope, Scope):
+                return scope
+            args = s.args(
+                "diagnose",
+                workspace=scope.workspace,
+                project=scope.project,
+                application=scope.application,
+                since=s.slots.since,
+            )
+            return ToolCalls([("diagnose", args)])
+        diagnosis = diagnosed[-1]
+        finding = _top_finding(diagnosis) if diagnosis.ok else None
+        if finding is not None and not any(s.turn.called(t) for t in _FOLLOW_UPS):
+            follow = self._follow_ups(s, finding)
+            if follow:
+                return ToolCalls(follow)
+        offer = _proposal(s, finding) if diagnosis.ok else None
+        return Answer(self.answer(s, diagnosis, finding, offer), proposal=offer)
+
+    def _follow_ups(
+        self, s: Situation, finding: dict[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        obj = _object_parts(str(finding.get("object") or ""))
+        calls: list[tuple[str, dict[str, Any]]] = []
+        workload = obj.get("name") if obj.get("kind") in ("Deployment", "Function") else None
+        if workload and obj.get("project"):
+            scope = {"workspace": obj["workspace"], "project": obj["project"], "workload": workload}
+            for tool in ("metrics_workload", "logs_summary"):
+                if s.bound(tool):
+                    calls.append((tool, s.args(tool, since=s.slots.since, **scope)))
+        if s.bound("knowledge_search"):
+            query = f"runbook {finding.get('analyzer', '')} {finding.get('title', '')}".strip()
+            calls.append(("knowledge_search", {"query": query[:200]}))
+        return calls
+
+    def _without_diagnose(self, s: Situation) -> Step:
+        # Second best: the logs' errors and the workload's metrics, when those are bound.
+        fallback = [t for t in ("logs_summary", "metrics_workload") if s.bound(t)]
+        if not fallback:
+            return missing_tool(self, s)
+        done = [c for c in s.turn.calls if c.name in fallback]
+        if done:
+            lines = ["I could not run `diagnose` here; this is what the telemetry says:", ""]
+            lines += [render.evidence_line(c) if c.ok else render.error_text(c) for c in done]
+            return Answer("\n".join(lines))
+        scope = resolve(s, "narrow")
+        if not isinstance(scope, Scope):
+            return scope
+        values = {"workspace": scope.workspace, "project": scope.project, "workload": scope.target}
+        return ToolCalls([(t, s.args(t, since=s.slots.since, **values)) for t in fallback])
+
+    def answer(
+        self,
+        s: Situation,
+        diagnosis: Call,
+        finding: dict[str, Any] | None,
+        offer: tuple[str, dict[str, Any]] | None = None,
+    ) -> str:
+        if not diagnosis.ok:
+            return render.error_text(diagnosis)
+        where = ", ".join(f"{k}={v}" for k, v in sorted(diagnosis.args.items()))
+        if finding is None:
+            return (
+                f"**No problems found** ({where}): {render.quote(render.summary(diagnosis), 300)}"
+                f"\n\nSource: {render.source(diagnosis)}."
+            )
+        obj = str(finding.get("object") or "")
+        parts = _object_parts(obj)
+        lines = [
+            f"**Root cause:** {render.quote(finding.get('title'), 200)} on `{obj}` "
+            f"({finding.get('severity', 'unknown')}, analyzer `{finding.get('analyzer')}`).",
+            "",
+            render.quote(finding.get("detail") or "", 600),
+            "",
+            "**Evidence**",
+            f"- diagnose: {render.quote(render.summary(diagnosis), 300)} — source: "
+            f"{render.source(diagnosis)}",
+        ]
+        for item in (finding.get("evidence") or [])[:6]:
+            if isinstance(item, dict):
+                lines.append(f"- {_evidence_item(item)}")
+        for call in s.turn.calls:
+            if call.name in _FOLLOW_UPS:
+                lines.append(render.evidence_line(call) if call.ok else render.error_text(call))
+                if call.name == "knowledge_search" and call.ok:
+                    lines += ["  " + p for p in render.passages(call.data, 2)]
+        data = diagnosis.data if isinstance(diagnosis.data, dict) else {}
+        others = [f for f in data.get("findings") or [] if isinstance(f, dict) and f is not finding]
+        if len(others) > 0:
+            lines.append(
+                f"- {len(others)} more finding(s): "
+                + "; ".join(render.quote(f.get("title"), 100) for f in others[:3])
+            )
+        if s.slots.since_label:
+            lines.append(f"- window asked for: {s.slots.since_label} (since={s.slots.since})")
+        steps = _suggestions(finding)
+        lines += ["", "**Next steps**"]
+        target = parts.get("name", "it")
+        for operation, why in steps[:3]:
+            reason = f" ({render.plain(why, 160)})" if why else ""
+            lines.append(f"- Shall I run `{operation}` on `{target}`{reason}?")
+        if not steps:
+            lines.append("- Ask me for the logs or metrics of the affected object to dig deeper.")
+        if offer:
+            lines.append(f"\nReply **yes** to request `{offer[0]}` for `{target}` (the first one).")
+        return "\n".join(lines)
+
+
+def _evidence_item(item: dict[str, Any]) -> str:
+    kind = item.get("kind")
+    if kind == "event":
+        return (
+            f"event {item.get('reason')} on {item.get('object')} ×{item.get('count')} "
+            f"(last {item.get('last_seen')}): {render.quote(item.get('message'), 200)}"
+        )
+    if kind == "pod":
+        return (
+            f"pod `{item.get('name')}`: {item.get('phase')}, restarts {item.get('restarts')}, "
+            f"last state {item.get('last_state') or item.get('reason') or 'n/a'}"
+        )
+    if kind == "logs":
+        lines = [str(x) for x in item.get("lines") or []][:3]
+        shown = "; ".join(render.quote(x, 160) for x in lines)
+        return f"log lines of pod `{item.get('pod')}`: {shown}"
+    if kind == "metric":
+        return f"metric `{item.get('name')}` {item.get('labels')} = {item.get('value')} at {item.get('at')}"
+    return render.quote(item, 200)
