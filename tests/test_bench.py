@@ -46,18 +46,25 @@ def test_bench_sandbox_counts_what_it_stored(store: ClickHouseStore) -> None:
     assert result.goal_met == (result.samples_per_second >= 500_000)
 
 
-def test_bench_tools_prints_every_figure_against_its_baseline(tmp_path: Path) -> None:
-    """The command end to end at a small scale, in its own process (it opens a scratch chDB)."""
+def _hexaops(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The installed command, in its own process (the benchmarks open a scratch chDB or
+    PostgreSQL of their own)."""
     script = shutil.which("hexaops", path=os.path.dirname(sys.executable))
     assert script is not None
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEXAOPS_")}
-    run = subprocess.run(
-        [script, "bench", "tools", "--rows", "50000", "--lines", "5000", "--pods", "40", "--json"],
-        env=env | {"HEXAOPS_HOME": str(tmp_path)},
+    return subprocess.run(
+        [script, *args],
+        env=env | {"HEXAOPS_HOME": str(home)},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
+    )
+
+
+def test_bench_tools_prints_every_figure_against_its_baseline(tmp_path: Path) -> None:
+    run = _hexaops(
+        tmp_path, "bench", "tools", "--rows", "50000", "--lines", "5000", "--pods", "40", "--json"
     )
     assert run.returncode == 0, run.stderr
     figures = json.loads(run.stdout)
@@ -76,26 +83,16 @@ def test_bench_tools_prints_every_figure_against_its_baseline(tmp_path: Path) ->
 
 
 def test_bench_knowledge_measures_recall_against_exact_search(tmp_path: Path) -> None:
-    script = shutil.which("hexaops", path=os.path.dirname(sys.executable))
-    assert script is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEXAOPS_")}
-    run = subprocess.run(
-        [
-            script,
-            "bench",
-            "knowledge",
-            "--vectors",
-            "2000",
-            "--ef-search",
-            "10,40",
-            "--no-quality",
-            "--json",
-        ],
-        env=env | {"HEXAOPS_HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    run = _hexaops(
+        tmp_path,
+        "bench",
+        "knowledge",
+        "--vectors",
+        "2000",
+        "--ef-search",
+        "10,40",
+        "--no-quality",
+        "--json",
     )
     assert run.returncode == 0, run.stderr
     speed = json.loads(run.stdout)["speed"]
@@ -107,13 +104,6 @@ def test_bench_knowledge_measures_recall_against_exact_search(tmp_path: Path) ->
         (40, True),
     ]
     assert all(0 <= r["recall"] <= 1 for r in speed["runs"])
-    bad = subprocess.run(
-        [script, "bench", "knowledge", "--ef-search", "wide"],
-        env=env | {"HEXAOPS_HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    bad = _hexaops(tmp_path, "bench", "knowledge", "--ef-search", "wide", timeout=60)
     assert bad.returncode == 2
     assert "--ef-search takes comma-separated integers" in bad.stderr
