@@ -247,6 +247,30 @@ class Settings(BaseSettings):
             raise ValueError("must be a PostgreSQL URL (postgresql://user:pass@host:5432/db)")
         return value
 
+    # Guardrails of the agent runs (hexaops.agents.guardrails.budgets): a turn that reaches one
+    # ends with a message naming the variable instead of calling the model or a tool again.
+    agent_steps_per_turn: int = Field(
+        default=12, ge=1, le=200, description="Most model calls of one turn (all agents together)."
+    )
+    agent_tokens_per_turn: int = Field(
+        default=80_000, ge=1_000, description="Most model tokens (input + output) of one turn."
+    )
+    agent_tokens_per_session: int = Field(
+        default=500_000, ge=1_000, description="Most model tokens of one session (all turns)."
+    )
+    agent_tokens_per_org_day: int = Field(
+        default=5_000_000,
+        ge=1_000,
+        description="Most model tokens of one organization's agent runs per UTC day.",
+    )
+    agent_repeated_calls: int = Field(
+        default=3,
+        ge=2,
+        le=20,
+        description="A turn stops when the model asks for the same tool with the same "
+        "arguments this many times (a loop).",
+    )
+
 
 _ALIASES = {"DATABASE_URL": ("DATABASE_URL", "HEXAOPS_DATABASE_URL")}
 

@@ -38,6 +38,7 @@ TABLES = {
     "knowledge_documents",
     "knowledge_chunks",
     "knowledge_incidents",
+    "agent_usage",
 }
 
 

@@ -34,6 +34,7 @@ class AgentContext:
     provider: str  # anthropic | openai | openai-compatible | offline
     model: str
     budgets: Budgets = field(default_factory=Budgets)
+    org: str | None = None  # the organization the session is about (charged for its usage)
 
     @property
     def principal(self) -> Principal:

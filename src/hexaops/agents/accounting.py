@@ -1,0 +1,327 @@
+"""Usage accounting of the agent runs: every model call's tokens and cost, and who may see them.
+
+`UsageRecorder` (middleware) writes one row per model call; `UsageStore` answers the budget
+checks (turn, session, organization per UTC day) and the usage reports. A principal sees the
+usage of its own sessions; owners and admins see their organization's; another organization's
+usage is "not found", like everything else of another organization.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
+from langchain.agents.middleware.types import AgentState
+from langchain_core.messages import AIMessage
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Engine, false, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hexaops.agents.context import AgentContext
+from hexaops.agents.models import AgentUsage
+from hexaops.agents.pricing import OFFLINE_MODEL, Price, cost_usd, usage_of
+from hexaops.platform.access import memberships, require_org
+from hexaops.platform.core import Platform
+from hexaops.platform.domain import Principal, Role
+from hexaops.platform.errors import InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+# Who sees every session of an organization (the others see their own sessions only).
+_ORG_USAGE_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+
+
+def utc_day_start(at: datetime) -> datetime:
+    """Midnight UTC of the day `at` falls on: organization budgets are per UTC day."""
+    at = at.astimezone(UTC)
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class BudgetTotals:
+    """What a turn, its session and its organization (today) have used so far."""
+
+    turn_calls: int = 0
+    turn_tokens: int = 0
+    session_tokens: int = 0
+    org_day_tokens: int = 0
+
+
+class UsageLine(BaseModel):
+    """Usage of one model (or the total): `cost_usd` sums the priced calls only."""
+
+    provider: str
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    unpriced_calls: int = 0
+
+
+class UsageReport(BaseModel):
+    """A usage summary as one principal may see it; `notes` say what the cost leaves out."""
+
+    principal: str
+    org: str | None
+    session_id: str | None
+    turn_id: str | None
+    since: datetime | None
+    by_model: list[UsageLine]
+    total: UsageLine
+    notes: list[str]
+
+
+class UsageStore:
+    """The `agent_usage` table: records, budget totals and authorized reports."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
+        self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    @classmethod
+    def of(cls, platform: Platform) -> UsageStore:
+        return cls(platform.engine)
+
+    # -- writes --------------------------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        org: str | None,
+        principal_id: str,
+        session_id: str,
+        turn_id: str,
+        provider: str,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        cache_read_tokens: int = 0,
+        cost_usd: float | None,
+        note: str | None = None,
+    ) -> None:
+        with self.sessions.begin() as session:
+            session.add(
+                AgentUsage(
+                    at=self.clock(),
+                    org=org,
+                    principal_id=principal_id,
+                    session_id=session_id,
+                    turn_id=turn_id,
+                    provider=provider,
+                    model=model[:200],
+                    input_tokens=input_tokens,
+                    output_tokens=output_tokens,
+                    cache_read_tokens=cache_read_tokens,
+                    cost_usd=cost_usd,
+                    note=None if note is None else note[:300],
+                )
+            )
+
+    # -- budgets (no authorization: the run's own turn, session and organization) -------
+
+    def budget_totals(self, *, org: str | None, session_id: str, turn_id: str) -> BudgetTotals:
+        """Calls and tokens of the turn, tokens of the session and of the organization today."""
+        tokens = AgentUsage.input_tokens + AgentUsage.output_tokens
+        in_turn = AgentUsage.turn_id == turn_id
+        in_session = AgentUsage.session_id == session_id
+        today = utc_day_start(self.clock())
+        in_org_day = (
+            (AgentUsage.org == org) & (AgentUsage.at >= today) if org is not None else false()
+        )
+        query = select(
+            func.count().filter(in_turn),
+            func.coalesce(func.sum(tokens).filter(in_turn), 0),
+            func.coalesce(func.sum(tokens).filter(in_session), 0),
+            func.coalesce(func.sum(tokens).filter(in_org_day), 0),
+        ).where(or_(in_turn, in_session, in_org_day))
+        with self.sessions() as session:
+            row = session.execute(query).one()
+        return BudgetTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    # -- reports -------------------------------------------------------------------------
+
+    def report(
+        self,
+        principal: Principal,
+        *,
+        org: str | None = None,
+        session_id: str | None = None,
+        turn_id: str | None = None,
+        since: datetime | None = None,
+    ) -> UsageReport:
+        """Usage by model of what `principal` may see, narrowed by org, session, turn, time.
+
+        Raises NotFound for an organization the principal is not in, and for a session or turn
+        with no usage it may see (another principal's, another organization's, or unknown).
+        """
+        with self.sessions() as session:
+            conditions = [_visible(session, principal, org)]
+            if session_id is not None:
+                conditions.append(AgentUsage.session_id == session_id)
+            if turn_id is not None:
+                conditions.append(AgentUsage.turn_id == turn_id)
+            if since is not None:
+                conditions.append(AgentUsage.at >= since)
+            rows = session.execute(
+                select(
+                    AgentUsage.provider,
+                    AgentUsage.model,
+                    func.count(),
+                    func.sum(AgentUsage.input_tokens),
+                    func.sum(AgentUsage.output_tokens),
+                    func.sum(AgentUsage.cost_usd),
+                    func.count().filter(AgentUsage.cost_usd.is_(None)),
+                )
+                .where(*conditions)
+                .group_by(AgentUsage.provider, AgentUsage.model)
+            ).all()
+        if not rows and (session_id is not None or turn_id is not None):
+            what = f"session {session_id!r}" if turn_id is None else f"turn {turn_id!r}"
+            raise NotFound(f"no usage of {what} that {principal.id} may see")
+        lines = [
+            UsageLine(
+                provider=provider,
+                model=model,
+                calls=calls,
+                input_tokens=int(tokens_in or 0),
+                output_tokens=int(tokens_out or 0),
+                cost_usd=None if cost is None else round(float(cost), 6),
+                unpriced_calls=unpriced,
+            )
+            for provider, model, calls, tokens_in, tokens_out, cost, unpriced in rows
+        ]
+        lines.sort(key=lambda line: (-(line.cost_usd or 0.0), -line.calls, line.model))
+        priced = [line.cost_usd for line in lines if line.cost_usd is not None]
+        total = UsageLine(
+            provider="all",
+            model="all",
+            calls=sum(line.calls for line in lines),
+            input_tokens=sum(line.input_tokens for line in lines),
+            output_tokens=sum(line.output_tokens for line in lines),
+            cost_usd=round(sum(priced), 6) if priced else None,
+            unpriced_calls=sum(line.unpriced_calls for line in lines),
+        )
+        notes = [
+            f"{line.unpriced_calls} call(s) of {line.model} have no known price and are not in "
+            "the cost; add the model to HEXAOPS_MODEL_PRICES"
+            for line in lines
+            if line.unpriced_calls
+        ]
+        return UsageReport(
+            principal=principal.id,
+            org=org,
+            session_id=session_id,
+            turn_id=turn_id,
+            since=since,
+            by_model=lines,
+            total=total,
+            notes=notes,
+        )
+
+
+def _visible(session: Session, principal: Principal, org: str | None) -> ColumnElement[bool]:
+    """Rows `principal` may see: its own, and every row of organizations it owns or administers
+    (narrowed to `org`, which must be one of its organizations)."""
+    scopes = [require_org(session, principal, org)] if org else memberships(session, principal)
+    admin_of = [s.org.slug for s in scopes if s.role in _ORG_USAGE_ROLES]
+    own = AgentUsage.principal_id == principal.id
+    if org is not None:
+        own = own & (AgentUsage.org == org)
+    return or_(own, AgentUsage.org.in_(admin_of)) if admin_of else own
+
+
+def org_of(context: AgentContext) -> str | None:
+    """The organization a run's usage is charged to: the session's, else the principal's only
+    (or, for a member of several, first by slug) organization — an automation's is its own."""
+    if context.org is not None:
+        return context.org
+    with context.platform.sessions() as session:
+        scopes = memberships(session, context.principal)
+    return scopes[0].org.slug if scopes else None
+
+
+def model_of(message: AIMessage, context: AgentContext) -> tuple[str, str]:
+    """(provider, model) that actually answered: a fallback answer names the offline planner."""
+    metadata = message.response_metadata or {}
+    model = str(metadata.get("model_name") or metadata.get("model") or context.model)
+    provider = "offline" if model == OFFLINE_MODEL else context.provider
+    return provider, model
+
+
+class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
+    """Records the usage and cost of every model call of a run in `store`.
+
+    It wraps the model call rather than reading state afterwards, so it records exactly what each
+    call returned even when another middleware ends the turn right after it. A failure to record
+    is logged and does not fail the turn.
+    """
+
+    def __init__(self, store: UsageStore, prices: Mapping[str, Price]) -> None:
+        super().__init__()
+        self.store = store
+        self.prices = prices
+
+    def wrap_model_call(
+        self,
+        request: ModelRequest[AgentContext],
+        handler: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]],
+    ) -> ModelResponse[Any]:
+        response = handler(request)
+        self._record(request, response)
+        return response
+
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[AgentContext],
+        handler: Callable[[ModelRequest[AgentContext]], Awaitable[ModelResponse[Any]]],
+    ) -> ModelResponse[Any]:
+        response = await handler(request)
+        await asyncio.to_thread(self._record, request, response)
+        return response
+
+    def _record(self, request: ModelRequest[AgentContext], response: ModelResponse[Any]) -> None:
+        context = request.runtime.context
+        for message in response.result:
+            if not isinstance(message, AIMessage):
+                continue
+            provider, model = model_of(message, context)
+            usage = usage_of(message)
+            cost = cost_usd(model, usage, self.prices)
+            try:
+                self.store.record(
+                    org=org_of(context),
+                    principal_id=context.principal.id,
+                    session_id=context.session_id,
+                    turn_id=context.turn_id,
+                    provider=provider,
+                    model=model,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    cache_read_tokens=usage.cache_read_tokens,
+                    cost_usd=cost.usd,
+                    note=cost.note,
+                )
+            except SQLAlchemyError as exc:
+                log.warning("could not record model usage of turn %s: %s", context.turn_id, exc)
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`24h`, `7d`, `90m` before `now`, or an ISO timestamp (UTC when it names no zone)."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    value = text.strip()
+    if value[-1:] in units and value[:-1].isdigit():
+        return now - timedelta(**{units[value[-1]]: int(value[:-1])})
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"since {text!r}: give a duration like 24h, 7d, 90m or an ISO time"
+        ) from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

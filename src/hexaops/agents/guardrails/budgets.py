@@ -1,0 +1,151 @@
+"""Budgets of an agent run: a turn that reaches one ends with a message, not more model calls.
+
+Before every model call `BudgetMiddleware` reads what the turn, its session and its organization
+(today, UTC) have used from the usage store (`UsageRecorder` writes it), so the limits hold across
+the supervisor and its specialists and across processes. After every model call it checks the
+requested tool calls for a loop: the same tool with the same arguments asked for
+`repeated_calls` times in one turn. Either way the turn ends like LangChain's own call limits do
+(`jump_to="end"` with an assistant message that names the limit and its variable); nothing raises.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter, OrderedDict
+from typing import Any, Protocol
+
+from langchain.agents.middleware import AgentMiddleware
+from langchain.agents.middleware.types import AgentState, hook_config
+from langchain_core.messages import AIMessage, ToolMessage
+from langgraph.runtime import Runtime
+
+from hexaops.agents.accounting import BudgetTotals, org_of
+from hexaops.agents.context import AgentContext, Budgets
+from hexaops.settings import Settings
+
+_NEXT = "Ask a narrower question or continue in a new turn."
+
+
+def budgets_from_settings(settings: Settings) -> Budgets:
+    return Budgets(
+        steps_per_turn=settings.agent_steps_per_turn,
+        tokens_per_turn=settings.agent_tokens_per_turn,
+        tokens_per_session=settings.agent_tokens_per_session,
+        tokens_per_org_day=settings.agent_tokens_per_org_day,
+        repeated_calls=settings.agent_repeated_calls,
+    )
+
+
+class UsageLedger(Protocol):
+    """Where the budgets read usage so far (`hexaops.agents.accounting.UsageStore`)."""
+
+    def budget_totals(self, *, org: str | None, session_id: str, turn_id: str) -> BudgetTotals: ...
+
+
+def exceeded(budgets: Budgets, totals: BudgetTotals, org: str | None) -> str | None:
+    """The message ending the turn when a budget is used up, else None."""
+    if totals.turn_calls >= budgets.steps_per_turn:
+        return (
+            f"This turn reached its limit of {budgets.steps_per_turn} steps "
+            f"(HEXAOPS_AGENT_STEPS_PER_TURN). {_NEXT}"
+        )
+    if totals.turn_tokens >= budgets.tokens_per_turn:
+        return (
+            f"This turn used {totals.turn_tokens:,} tokens, reaching its limit of "
+            f"{budgets.tokens_per_turn:,} (HEXAOPS_AGENT_TOKENS_PER_TURN). {_NEXT}"
+        )
+    if totals.session_tokens >= budgets.tokens_per_session:
+        return (
+            f"This session used {totals.session_tokens:,} tokens, reaching its limit of "
+            f"{budgets.tokens_per_session:,} (HEXAOPS_AGENT_TOKENS_PER_SESSION). "
+            "Start a new session to continue."
+        )
+    if org is not None and totals.org_day_tokens >= budgets.tokens_per_org_day:
+        return (
+            f"Organization {org} used {totals.org_day_tokens:,} model tokens today, reaching its "
+            f"daily limit of {budgets.tokens_per_org_day:,} (HEXAOPS_AGENT_TOKENS_PER_ORG_DAY). "
+            "It resets at 00:00 UTC; an operator can raise the limit."
+        )
+    return None
+
+
+def _ending(text: str, reason: str) -> AIMessage:
+    return AIMessage(content=text, response_metadata={"finish_reason": "budget", "budget": reason})
+
+
+class BudgetMiddleware(AgentMiddleware[AgentState[Any], AgentContext, Any]):
+    """Ends a turn when its steps, tokens, its session's or organization's tokens are used up,
+    or when the model loops on one tool call. Limits come from `runtime.context.budgets`.
+
+    One instance may serve several agents of a graph: loop counts are kept per turn id (the most
+    recent `max_turns` turns).
+    """
+
+    def __init__(self, ledger: UsageLedger, *, max_turns: int = 1024) -> None:
+        super().__init__()
+        self.ledger = ledger
+        self.max_turns = max_turns
+        self._calls: OrderedDict[str, Counter[str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @hook_config(can_jump_to=["end"])
+    def before_model(
+        self, state: AgentState[Any], runtime: Runtime[AgentContext]
+    ) -> dict[str, Any] | None:
+        context = runtime.context
+        org = org_of(context)
+        totals = self.ledger.budget_totals(
+            org=org, session_id=context.session_id, turn_id=context.turn_id
+        )
+        message = exceeded(context.budgets, totals, org)
+        if message is None:
+            return None
+        return {"jump_to": "end", "messages": [_ending(message, "limit")]}
+
+    @hook_config(can_jump_to=["end"])
+    def after_model(
+        self, state: AgentState[Any], runtime: Runtime[AgentContext]
+    ) -> dict[str, Any] | None:
+        last = state["messages"][-1] if state["messages"] else None
+        if not isinstance(last, AIMessage) or not last.tool_calls:
+            return None
+        context = runtime.context
+        limit = context.budgets.repeated_calls
+        looping: str | None = None
+        with self._lock:
+            counts = self._turn(context.turn_id)
+            for call in last.tool_calls:
+                key = call["name"] + " " + json.dumps(call["args"], sort_keys=True, default=str)
+                counts[key] += 1
+                if counts[key] >= limit and looping is None:
+                    looping = call["name"]
+        if looping is None:
+            return None
+        text = (
+            f"This turn stopped: the tool {looping} was asked for {limit} times with the same "
+            f"arguments (HEXAOPS_AGENT_REPEATED_CALLS), which looks like a loop. The results so "
+            f"far are above. {_NEXT}"
+        )
+        # Every requested call gets an answer, so the history stays valid for the next turn.
+        skipped = [
+            ToolMessage(
+                content="Not run: the turn stopped because it repeated a tool call.",
+                tool_call_id=call["id"],
+                name=call["name"],
+                status="error",
+            )
+            for call in last.tool_calls
+            if call.get("id")
+        ]
+        return {"jump_to": "end", "messages": [*skipped, _ending(text, "repeated_calls")]}
+
+    def _turn(self, turn_id: str) -> Counter[str]:
+        counts = self._calls.get(turn_id)
+        if counts is None:
+            counts = self._calls[turn_id] = Counter()
+            while len(self._calls) > self.max_turns:
+                self._calls.popitem(last=False)
+        else:
+            self._calls.move_to_end(turn_id)
+        return counts
