@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from langchain.tools import ToolRuntime
 from langchain_core.messages import ToolMessage
 
+from hexaops.agents.context import AgentContext
 from hexaops.agents.quoting import quote_tool_result, unquote_tool_result
-from hexaops.agents.toolkit import langchain_tools
+from hexaops.agents.toolkit import agent_tools, langchain_tools
 from hexaops.tools.context import ToolContext
 from hexaops.tools.contract import ToolResult
 
@@ -78,3 +81,31 @@ def test_bad_arguments_come_back_as_an_error_result(
     assert fields is not None
     assert fields["status"] == "error"
     assert "workspace: Field required" in fields["summary"]
+
+
+def test_agent_tools_act_as_the_runs_principal_scoped_by_its_session(
+    tool_context: Callable[..., ToolContext],
+) -> None:
+    # One tool object for everyone: the principal and the session come from the run's context.
+    (scale,) = agent_tools(["platform_application_scale"])
+
+    def run_as(email: str, session: str) -> dict[str, Any]:
+        context = AgentContext(tool_context(email), session, "turn", "offline", "offline")
+        runtime = ToolRuntime(
+            state={},
+            context=context,
+            config={},
+            stream_writer=lambda _: None,
+            tool_call_id="toolu_1",
+            store=None,
+        )
+        answer = scale.invoke(_call(scale.name, {**SCALE, "runtime": runtime}, "toolu_1"))
+        fields = unquote_tool_result(str(answer.content))
+        assert fields is not None
+        return fields
+
+    first = run_as("dev@acme.example", "thread-1")
+    assert first["data"]["requested_by"] == "dev@acme.example"
+    assert first["data"]["idempotency_key"] == "tool:thread-1/toolu_1"
+    assert run_as("dev@acme.example", "thread-1")["data"]["id"] == first["data"]["id"]
+    assert run_as("viewer@acme.example", "thread-9")["error_code"] == "forbidden"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hexaops.ui.cli import bench, knowledge, platform, sandbox, tools, usage
+from hexaops.ui.cli import ask, bench, knowledge, platform, sandbox, tools, usage
 from hexaops.ui.cli.demo import demo
 
 app = typer.Typer(
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(platform.app, name="platform")
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(ask.app, name="ask")
 app.add_typer(tools.app, name="tool")
 app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(usage.app, name="usage")

@@ -1,0 +1,283 @@
+"""Approvals: every write an agent proposes is planned as a dry run and waits for a person.
+
+`ApprovalMiddleware.wrap_tool_call` intercepts write tools (metadata `writes=True`):
+
+1. plan the call as a dry run (nothing changes); a call the platform refuses comes back as
+   the error result, without asking anyone;
+2. if an automation policy of the organization covers the action, run it as requested;
+3. otherwise `interrupt(request)` — the session stops until someone resumes it with
+   `{"decision": "approve" | "reject" | "edit", "by": EMAIL, "args": {...}, "note": "..."}`;
+4. approve/edit: run the write as the requester (the platform's policy runs it or leaves it
+   pending); when it is pending and `by` may approve actions of the organization, approve it
+   as `by`; reject: the result says who rejected it and nothing runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from langchain.agents.middleware import AgentMiddleware
+from langchain_core.messages import ToolMessage
+from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.types import Command, interrupt
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hexaops.agents.context import AgentContext
+from hexaops.agents.quoting import quote_tool_result, unquote_tool_result
+from hexaops.platform.errors import PlatformError
+from hexaops.platform.views import ActionView
+from hexaops.tools.contract import ToolResult, run_tool
+
+APPROVER_ROLES = ("owner", "admin")
+
+
+class Decision(BaseModel):
+    """How a person resumes a session waiting for approval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject", "edit"]
+    by: str = Field(description="Email of the person deciding (set by the service, not typed)")
+    args: dict[str, Any] = Field(default_factory=dict, description="edit: arguments to change")
+    note: str = ""
+
+
+# -- automation policies -----------------------------------------------------------------------
+
+
+class AutomationRule(BaseModel):
+    """One operation kind an organization lets the agents run without asking, within bounds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    operation: str  # a platform operation kind, e.g. application.restart
+    max_per_window: int | None = None  # at most this many such actions in the org per window
+    window_minutes: int = 10
+    within_hpa_max: bool = False  # application.scale: only autoscaled apps, up to the HPA max
+
+    @field_validator("operation")
+    @classmethod
+    def _never_deletes(cls, value: str) -> str:
+        # Deleting a pod only recreates it (its Deployment owns it); every other delete loses
+        # something, so no policy may pre-approve one.
+        if value.endswith(".delete") and value != "pod.delete":
+            raise ValueError(f"{value}: automation policies never pre-approve deletes")
+        return value
+
+
+class AutomationPolicy(BaseModel):
+    """What an organization pre-approves: allow-listed operation kinds with bounds. Everything
+    else waits for a person. Issue 7 (alert-triggered remediation) builds on this."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    org: str  # organization slug the policy belongs to
+    rules: list[AutomationRule]
+
+    def covers(
+        self,
+        view: ActionView,
+        args: dict[str, Any],
+        recent: Callable[[], list[ActionView]],
+        application: Callable[[], dict[str, Any] | None],
+    ) -> tuple[bool, str]:
+        """Whether the planned action is inside the policy, and why (not)."""
+        if view.target.split("/", 1)[0] != self.org:
+            return False, f"policy {self.name} is for {self.org}"
+        rule = next((r for r in self.rules if r.operation == view.operation), None)
+        if rule is None:
+            return False, f"{view.operation} is not in policy {self.name}"
+        if rule.within_hpa_max:
+            hpa = (application() or {}).get("autoscaling")
+            wanted = args.get("replicas")
+            if not hpa or not isinstance(wanted, int) or wanted > hpa["max_replicas"]:
+                return False, f"policy {self.name} scales autoscaled apps up to their HPA max only"
+        if rule.max_per_window is not None:
+            since = datetime.now(UTC) - timedelta(minutes=rule.window_minutes)
+            done = [
+                a
+                for a in recent()
+                if a.operation == view.operation
+                and a.status != "rejected"
+                and a.created_at is not None
+                and _aware(a.created_at) >= since
+            ]
+            if len(done) >= rule.max_per_window:
+                return False, (
+                    f"policy {self.name} allows {rule.max_per_window} {view.operation} per "
+                    f"{rule.window_minutes} min; {len(done)} already ran"
+                )
+        return True, f"pre-approved by automation policy {self.name}"
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+# -- the middleware ----------------------------------------------------------------------------
+
+
+class ApprovalMiddleware(AgentMiddleware[Any, AgentContext]):
+    """Dry-run, then ask a person (or an automation policy) before any write tool runs."""
+
+    def __init__(self, policies: Sequence[AutomationPolicy] = ()) -> None:
+        super().__init__()
+        self.policies = tuple(policies)
+
+    def wrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
+    ) -> ToolMessage | Command[Any]:
+        tool = request.tool
+        call = request.tool_call
+        args = {k: v for k, v in call["args"].items() if k != "dry_run"}
+        if tool is None or not (tool.metadata or {}).get("writes") or call["args"].get("dry_run"):
+            return handler(request)
+        context = request.runtime.context
+        if not isinstance(context, AgentContext):
+            raise TypeError("ApprovalMiddleware needs the AgentContext as runtime context")
+
+        planned = run_tool(context.tools, call["name"], {**args, "dry_run": True})
+        if planned.status == "error":
+            return _message(request, planned)
+        view = ActionView.model_validate(planned.data)
+
+        covered, why = self._automation(context, view, args)
+        if covered:
+            return handler(request)
+
+        raw = interrupt(_approval_request(context, call["name"], call["id"] or "", args, view, why))
+        decision = Decision.model_validate(raw)
+        if decision.decision == "reject":
+            note = f": {decision.note}" if decision.note else ""
+            return _message(
+                request,
+                ToolResult(
+                    tool=call["name"],
+                    status="error",
+                    error_code="rejected",
+                    summary=f"{decision.by} rejected {view.operation} on {view.target}{note}; "
+                    "nothing was changed. Do not request it again unless asked.",
+                ),
+            )
+        if decision.decision == "edit":
+            args = {**args, **{k: v for k, v in decision.args.items() if k != "dry_run"}}
+            request = request.override(tool_call={**call, "args": args})
+        result = handler(request)
+        return _approve_if_pending(context, request, result, decision)
+
+    def _automation(
+        self, context: AgentContext, view: ActionView, args: dict[str, Any]
+    ) -> tuple[bool, str | None]:
+        org = view.target.split("/", 1)[0]
+        platform, principal = context.platform, context.principal
+
+        def recent() -> list[ActionView]:
+            return platform.list_actions(principal, org, limit=200)
+
+        def application() -> dict[str, Any] | None:
+            parts = view.target.split("/")
+            if len(parts) != 4:
+                return None
+            apps = platform.applications(principal, parts[1], parts[2], org)
+            found = next((a for a in apps if a.name == parts[3]), None)
+            return None if found is None else found.model_dump()
+
+        reasons = []
+        for policy in self.policies:
+            if policy.org != org:
+                continue
+            covered, why = policy.covers(view, args, recent, application)
+            if covered:
+                return True, why
+            reasons.append(why)
+        return False, "; ".join(reasons) or None
+
+
+def _approval_request(
+    context: AgentContext,
+    tool: str,
+    call_id: str,
+    args: dict[str, Any],
+    view: ActionView,
+    automation: str | None,
+) -> dict[str, Any]:
+    """The interrupt payload: everything a person needs to decide, as plain JSON."""
+    org = view.target.split("/", 1)[0]
+    try:
+        members = context.platform.members(context.principal, org)
+        approvers = [m.email for m in members if m.role in APPROVER_ROLES]
+    except PlatformError:
+        approvers = []
+    return {
+        "kind": "approval",
+        "tool": tool,
+        "tool_call_id": call_id,
+        "action": view.operation,
+        "target": view.target,
+        "risk": view.risk,
+        "summary": view.summary,
+        "changes": view.plan.get("changes", []),
+        "args": args,
+        "org": org,
+        "requested_by": context.principal.id,
+        "approvers": approvers,
+        "automation": automation,  # why no automation policy pre-approved it (None: no policy)
+        "decisions": ["approve", "reject", "edit"],
+    }
+
+
+def _approve_if_pending(
+    context: AgentContext,
+    request: ToolCallRequest,
+    result: ToolMessage | Command[Any],
+    decision: Decision,
+) -> ToolMessage | Command[Any]:
+    """The person approved in the chat: if the platform keeps the action pending for an owner
+    or admin, and that person is one, their approval is the platform's approval too."""
+    if not isinstance(result, ToolMessage):
+        return result
+    fields = unquote_tool_result(str(result.content))
+    data = (fields or {}).get("data")
+    if not isinstance(data, dict) or data.get("status") != "pending" or data.get("id") is None:
+        return result
+    action_id = int(data["id"])
+    platform = context.platform
+    try:
+        view = platform.approve(platform.user(decision.by), action_id, decision.note)
+    except PlatformError as exc:
+        return _message(
+            request,
+            ToolResult(
+                tool=request.tool_call["name"],
+                status="ok",
+                data=data,
+                summary=f"action #{action_id} {data.get('operation')} on {data.get('target')} waits "
+                f"for approval by an owner or admin ({decision.by} cannot approve it: {exc.message}); "
+                f"they can run: hexaops platform actions approve {action_id}",
+            ),
+        )
+    outcome = {"succeeded": "done", "failed": f"failed: {view.error}"}.get(view.status, view.status)
+    return _message(
+        request,
+        ToolResult(
+            tool=request.tool_call["name"],
+            status="ok" if view.status != "failed" else "error",
+            data=view.model_dump(mode="json"),
+            summary=f"action #{action_id} {view.operation} on {view.target} approved by "
+            f"{decision.by}, {outcome}: {view.summary}",
+        ),
+    )
+
+
+def _message(request: ToolCallRequest, result: ToolResult) -> ToolMessage:
+    return ToolMessage(
+        content=quote_tool_result(result),
+        tool_call_id=request.tool_call["id"] or "",
+        name=request.tool_call["name"],
+        status="error" if result.status == "error" else "success",
+    )

@@ -1,0 +1,126 @@
+"""What an agent turn tells the interfaces while it runs: typed events, one JSON object each.
+
+The CLI, the chat UI and Slack render these; none of them reads LangGraph's stream directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any, Literal
+
+from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
+from pydantic import BaseModel, Field, TypeAdapter
+
+from hexaops.agents.quoting import unquote_tool_result
+
+
+class Routed(BaseModel):
+    """The supervisor handed the turn to a specialist."""
+
+    type: Literal["routed"] = "routed"
+    specialist: str
+
+
+class Token(BaseModel):
+    """A piece of the answer as the model writes it."""
+
+    type: Literal["token"] = "token"
+    text: str
+
+
+class ToolStarted(BaseModel):
+    type: Literal["tool_started"] = "tool_started"
+    tool: str
+    args: dict[str, Any]
+
+
+class ToolFinished(BaseModel):
+    type: Literal["tool_finished"] = "tool_finished"
+    tool: str
+    status: str  # ok | empty | error (the tool result's status)
+    summary: str
+
+
+class ApprovalRequested(BaseModel):
+    """A write waits for a decision: resume the session with approve, reject or edit."""
+
+    type: Literal["approval_requested"] = "approval_requested"
+    session_id: str
+    interrupt_id: str
+    request: dict[str, Any]  # the interrupt payload (see approvals.py)
+
+
+class Notice(BaseModel):
+    """Something a middleware wants the person to know (a budget, a redaction)."""
+
+    type: Literal["notice"] = "notice"
+    kind: str
+    message: str
+
+
+class Answer(BaseModel):
+    type: Literal["answer"] = "answer"
+    text: str
+    specialist: str | None  # None: the supervisor answered itself (greetings, help)
+    session_id: str = ""
+
+
+class Error(BaseModel):
+    type: Literal["error"] = "error"
+    message: str
+
+
+AgentEvent = Annotated[
+    Routed | Token | ToolStarted | ToolFinished | ApprovalRequested | Notice | Answer | Error,
+    Field(discriminator="type"),
+]
+_EVENT: TypeAdapter[AgentEvent] = TypeAdapter(AgentEvent)
+
+
+def to_json(event: AgentEvent) -> str:
+    """One line of JSON (the CLI's --json output)."""
+    return json.dumps(event.model_dump(mode="json"), ensure_ascii=False)
+
+
+def from_json(text: str) -> AgentEvent:
+    return _EVENT.validate_json(text)
+
+
+def stream_events(chunks: Iterable[Any]) -> Iterator[AgentEvent]:
+    """Events from `graph.stream(..., stream_mode=["messages", "updates", "custom"],
+    subgraphs=True)`: tokens as the model writes, tool calls and results from the specialists'
+    updates, the routing from the top graph's updates, middleware notices from `custom`. The
+    turn's end (answer or approval) is read from the state afterwards (see service.py)."""
+    for namespace, mode, data in chunks:
+        if mode == "messages":
+            message, _meta = data
+            if isinstance(message, AIMessageChunk | AIMessage) and message.text:
+                yield Token(text=message.text)
+        elif mode == "custom":
+            if isinstance(data, dict) and "message" in data:
+                yield Notice(kind=str(data.get("kind", "notice")), message=str(data["message"]))
+        elif mode == "updates" and isinstance(data, dict):
+            yield from _updates(tuple(namespace), data)
+
+
+def _updates(namespace: tuple[str, ...], data: dict[str, Any]) -> Iterator[AgentEvent]:
+    for node, update in data.items():
+        if not isinstance(update, dict):
+            continue
+        if not namespace:  # the top graph: only the routing; messages come from subgraphs
+            if node == "supervisor" and update.get("specialist"):
+                yield Routed(specialist=str(update["specialist"]))
+            continue
+        for message in update.get("messages", []) or []:
+            if isinstance(message, AIMessage):
+                for call in message.tool_calls:
+                    if not call["name"].startswith("route_to_"):
+                        yield ToolStarted(tool=call["name"], args=dict(call["args"]))
+            elif isinstance(message, ToolMessage) and not str(message.name).startswith("route_to_"):
+                fields = unquote_tool_result(str(message.content)) or {}
+                yield ToolFinished(
+                    tool=str(message.name),
+                    status=str(fields.get("status", message.status)),
+                    summary=str(fields.get("summary", message.content))[:500],
+                )

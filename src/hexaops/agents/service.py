@@ -1,0 +1,216 @@
+"""Agent sessions: ask, stream the turn as events, stop for approvals, resume — across restarts.
+
+A session is a LangGraph thread checkpointed in PostgreSQL (the platform database, in its own
+schema `agent_sessions`, outside the platform's Alembic metadata). It belongs to the
+organization of the principal who started it: anyone else is told it does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any, Final
+
+import psycopg
+from langchain.agents.middleware import AgentMiddleware
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.errors import GraphRecursionError
+from langgraph.types import Command, Interrupt
+from psycopg.rows import dict_row
+from pydantic import ValidationError
+
+from hexaops.agents.approvals import AutomationPolicy, Decision
+from hexaops.agents.context import AgentContext, Budgets
+from hexaops.agents.events import AgentEvent, Answer, ApprovalRequested, Error, stream_events
+from hexaops.agents.graph import build_agent_graph
+from hexaops.agents.guardrails import budgets_from_settings, guardrail_middleware
+from hexaops.agents.providers import build_chat_model
+from hexaops.platform.core import Platform
+from hexaops.platform.domain import Principal
+from hexaops.platform.errors import InvalidInput, NotFound, PlatformError
+from hexaops.settings import Settings
+from hexaops.tools.context import ToolContext
+
+SCHEMA: Final = "agent_sessions"
+
+
+def checkpoint_url(platform: Platform) -> str:
+    """The platform database's URL as psycopg takes it (no SQLAlchemy driver suffix)."""
+    return platform.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class AgentService:
+    """The agent team for every interface (CLI, chat, Slack): one compiled graph, many sessions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        platform: Platform,
+        *,
+        model: BaseChatModel | None = None,
+        middleware: Sequence[AgentMiddleware[Any, Any]] | None = None,
+        policies: Sequence[AutomationPolicy] = (),
+        budgets: Budgets | None = None,
+        resources: dict[str, Any] | None = None,  # shared tool clients (e.g. telemetry)
+    ) -> None:
+        self.settings, self.platform = settings, platform
+        choice = build_chat_model(settings) if model is None else None
+        self.provider = choice.provider if choice else "custom"
+        self.model_name = choice.model if choice else type(model).__name__
+        self.budgets = budgets or budgets_from_settings(settings)
+        if middleware is None:  # the product's default: redaction, budgets, accounting
+            middleware = guardrail_middleware(platform, settings)
+        self._resources = resources or {}
+        url = checkpoint_url(platform)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        self._conn = psycopg.connect(
+            url,
+            autocommit=True,
+            prepare_threshold=0,
+            row_factory=dict_row,
+            options=f"-c search_path={SCHEMA}",
+        )
+        self.checkpointer = PostgresSaver(self._conn)
+        self.checkpointer.setup()
+        self.graph = build_agent_graph(
+            model or choice.chat_model,  # type: ignore[union-attr]
+            middleware=middleware,
+            policies=policies,
+            checkpointer=self.checkpointer,
+        )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> AgentService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- turns ---------------------------------------------------------------------------
+
+    def ask(
+        self, principal: Principal, text: str, session_id: str | None = None
+    ) -> Iterator[AgentEvent]:
+        """Run one turn; the events end with an Answer, an ApprovalRequested or an Error."""
+        session = session_id or uuid.uuid4().hex
+        update: dict[str, Any] = {"messages": [HumanMessage(text)]}
+        values = self._values(session)
+        if values:
+            self._require_access(principal, session, values)
+            if self._interrupts(session):
+                yield Error(message=f"session {session} waits for an approval decision first")
+                return
+        else:
+            update |= {"org": self._org_of(principal), "started_by": principal.id}
+        yield from self._run(principal, session, update)
+
+    def resume(
+        self, principal: Principal, session_id: str, decision: dict[str, Any]
+    ) -> Iterator[AgentEvent]:
+        """Decide the pending approval as `principal` (approve, reject or edit) and go on."""
+        values = self._values(session_id)
+        self._require_access(principal, session_id, values)
+        pending = self._interrupts(session_id)
+        if not pending:
+            raise InvalidInput(f"session {session_id} has no pending approval")
+        try:
+            value = Decision.model_validate({**decision, "by": principal.id}).model_dump()
+        except ValidationError as exc:
+            raise InvalidInput(f"invalid decision: {exc.errors()[0]['msg']}") from None
+        first = pending[0]
+        # The write runs as whoever asked for it; the decider only approves.
+        requester = self.platform.user(str(first.value.get("requested_by", principal.id)))
+        yield from self._run(requester, session_id, Command(resume={first.id: value}))
+
+    def pending(self, principal: Principal, session_id: str) -> ApprovalRequested | None:
+        self._require_access(principal, session_id, self._values(session_id))
+        found = self._interrupts(session_id)
+        if not found:
+            return None
+        return ApprovalRequested(
+            session_id=session_id, interrupt_id=found[0].id, request=dict(found[0].value)
+        )
+
+    def history(self, principal: Principal, session_id: str) -> list[dict[str, str]]:
+        """The conversation: questions and answers (tool traffic left out)."""
+        values = self._values(session_id)
+        self._require_access(principal, session_id, values)
+        out = []
+        for m in values.get("messages", []):
+            if isinstance(m, HumanMessage):
+                out.append({"role": "user", "text": m.text})
+            elif isinstance(m, AIMessage) and not m.tool_calls and m.text:
+                out.append({"role": "assistant", "text": m.text})
+        return out
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _config(self, session_id: str) -> RunnableConfig:
+        return {"configurable": {"thread_id": session_id}, "recursion_limit": 50}
+
+    def _values(self, session_id: str) -> dict[str, Any]:
+        return dict(self.graph.get_state(self._config(session_id)).values)
+
+    def _interrupts(self, session_id: str) -> list[Interrupt]:
+        return list(self.graph.get_state(self._config(session_id)).interrupts)
+
+    def _org_of(self, principal: Principal) -> str:
+        orgs = self.platform.organizations(principal)
+        if not orgs:
+            raise NotFound(f"{principal.id} belongs to no organization")
+        return orgs[0].slug
+
+    def _require_access(
+        self, principal: Principal, session_id: str, values: dict[str, Any]
+    ) -> None:
+        orgs = {o.slug for o in self.platform.organizations(principal)}
+        if not values or values.get("org") not in orgs:
+            raise NotFound(f"session {session_id} not found")
+
+    def _run(self, principal: Principal, session_id: str, payload: Any) -> Iterator[AgentEvent]:
+        tools = ToolContext.for_settings(
+            self.platform, principal, self.settings, resources=dict(self._resources)
+        )
+        context = AgentContext(
+            tools=tools,
+            session_id=session_id,
+            turn_id=uuid.uuid4().hex,
+            provider=self.provider,
+            model=self.model_name,
+            budgets=self.budgets,
+        )
+        config = self._config(session_id)
+        try:
+            chunks = self.graph.stream(
+                payload,
+                config,
+                context=context,
+                stream_mode=["messages", "updates", "custom"],
+                subgraphs=True,
+            )
+            yield from stream_events(chunks)
+            state = self.graph.get_state(config)
+            if state.interrupts:
+                first = state.interrupts[0]
+                yield ApprovalRequested(
+                    session_id=session_id, interrupt_id=first.id, request=dict(first.value)
+                )
+                return
+            last = state.values["messages"][-1]
+            yield Answer(
+                text=last.text if isinstance(last, AIMessage) else "",
+                specialist=state.values.get("specialist"),
+                session_id=session_id,
+            )
+        except PlatformError as exc:  # incl. ProviderUnavailable / ProviderRejected
+            yield Error(message=exc.message)
+        except GraphRecursionError:
+            yield Error(message="the turn took too many steps; ask a narrower question")
+        finally:
+            tools.close()
