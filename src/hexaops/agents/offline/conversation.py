@@ -14,7 +14,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from hexaops.agents.quoting import unquote_tool_result
 
-CLARIFY = "hexaops_clarify"  # marks an answer that asks the user a question (additional_kwargs)
+# Marks an answer that asks the user a question (additional_kwargs): True, or the kind of name
+# asked for ("workspace", "project", "org"), which the reply is then read as.
+CLARIFY = "hexaops_clarify"
 PROPOSAL = "hexaops_proposal"  # the write an answer offered: {"tool": …, "args": {…}}
 
 
@@ -56,7 +58,15 @@ class Turn:
         return found[-1] if found else None
 
 
-def _text(message: BaseMessage) -> str:
+ROUTE_PREFIX = "route_to_"  # the supervisor's handoff tools (see `routing`)
+
+
+def is_route(tool: str | None) -> bool:
+    """Whether `tool` is a supervisor handoff: part of the plumbing, not of the request."""
+    return bool(tool) and str(tool).startswith(ROUTE_PREFIX)
+
+
+def text_of(message: BaseMessage) -> str:
     content = message.content
     if isinstance(content, str):
         return content
@@ -66,25 +76,31 @@ def _text(message: BaseMessage) -> str:
 
 def read_turn(messages: Sequence[BaseMessage]) -> Turn:
     """The latest human request (joined with the one before when our last answer asked a
-    clarifying question) and the tool calls with their results after it."""
+    clarifying question) and the tool calls with their results after it.
+
+    System prompts and the supervisor's handoffs (route_to_* calls and their results) are not
+    part of the request: a specialist sees the same turn the supervisor saw."""
     humans = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
     if not humans:
         return Turn(request="")
     last = humans[-1]
-    request = _text(messages[last])
+    request = text_of(messages[last])
     proposal = None
     if len(humans) > 1:
         between = messages[humans[-2] + 1 : last]
-        asked = [m for m in between if isinstance(m, AIMessage)]
-        if asked and asked[-1].additional_kwargs.get(CLARIFY):
-            request = f"{_text(messages[humans[-2]])} {request}"
+        asked = [m for m in between if isinstance(m, AIMessage) and not _routes_only(m)]
+        question = asked[-1].additional_kwargs.get(CLARIFY) if asked else None
+        if question:
+            kind = question if isinstance(question, str) else ""
+            said = f"{kind} {request}" if kind and kind not in request.lower() else request
+            request = f"{text_of(messages[humans[-2]])} {said}"
         offered = asked[-1].additional_kwargs.get(PROPOSAL) if asked else None
         if isinstance(offered, dict) and isinstance(offered.get("args"), dict):
             proposal = (str(offered.get("tool")), dict(offered["args"]))
     results: dict[str, dict[str, Any]] = {}
     for message in messages[last + 1 :]:
-        if isinstance(message, ToolMessage):
-            content = _text(message)
+        if isinstance(message, ToolMessage) and not is_route(message.name):
+            content = text_of(message)
             parsed = unquote_tool_result(content)
             if parsed is None:  # not one of ours: plain text (or a framework error) as data
                 status = "error" if message.status == "error" else "ok"
@@ -94,7 +110,14 @@ def read_turn(messages: Sequence[BaseMessage]) -> Turn:
     for message in messages[last + 1 :]:
         if isinstance(message, AIMessage):
             for call in message.tool_calls:
+                if is_route(call["name"]):
+                    continue
                 turn.calls.append(
                     Call(call["name"], dict(call["args"]), results.get(call["id"] or ""))
                 )
     return turn
+
+
+def _routes_only(message: AIMessage) -> bool:
+    """A supervisor's handoff message (not an answer of ours)."""
+    return bool(message.tool_calls) and all(is_route(c["name"]) for c in message.tool_calls)

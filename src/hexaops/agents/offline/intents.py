@@ -82,7 +82,7 @@ class Intent:
         lines = [f"**{self.group}** — {render.quote(render.summary(call), 600)}", ""]
         if call.result.get("status") == "empty":
             lines[0] = f"**Nothing found** — {render.quote(render.summary(call), 600)}"
-        highlights = render.highlights(call.data)
+        highlights = render.highlights(call.data, known=render.summary(call))
         if highlights:
             lines += [highlights, ""]
         lines.append(f"Source: {render.source(call)}.")
@@ -90,17 +90,20 @@ class Intent:
             lines.append(f"Window: {s.slots.since_label} (since={s.slots.since}).")
         if call.result.get("truncated"):
             lines.append("The result was shortened to fit; ask about one object for details.")
-        if self.next_step:
-            target = call.args.get("workload") or call.args.get("application") or "it"
-            lines += ["", f"Next: {self.next_step.format(target=target)}"]
+        if suggestion := self.suggestion(s, call):
+            lines += ["", f"Next: {suggestion}"]
         return "\n".join(lines)
+
+    def suggestion(self, s: Situation, call: Call) -> str:
+        target = call.args.get("workload") or call.args.get("application") or "it"
+        return self.next_step.format(target=target) if self.next_step else ""
 
 
 def missing_tool(intent: Intent, s: Situation) -> Answer:
     needed = ", ".join(f"`{t}`" for t in intent.tools() if not s.bound(t))
     return Answer(
-        f"I understood this as *{intent.name.replace('_', ' ')}*, but I would need {needed}, "
-        "which I was not given here. Ask the agent that has it, or rephrase."
+        f"I can't do that here: *{intent.name.replace('_', ' ')}* needs {needed}, which is not "
+        "available to me here. Ask for it as a request of its own."
     )
 
 
@@ -109,7 +112,7 @@ class WriteIntent(Intent):
 
     def render(self, s: Situation, call: Call) -> str:
         status = render.action_status(call)
-        return f"{status}\n\nSource: {render.source(call)}."
+        return f"{status}\n\nSource: {render.source(call, objects=False)}."
 
 
 class WorkspaceCreate(WriteIntent):
@@ -289,6 +292,10 @@ class Recommend(Intent):
         args = {k: v for k, v in call.args.items() if k in keys}
         return ("scaling_apply", s.args("scaling_apply", **args))
 
+    def suggestion(self, s: Situation, call: Call) -> str:
+        # Offer to apply only what a "yes" can actually do here.
+        return super().suggestion(s, call) if self.propose(s, call) else ""
+
 
 class WhatIf(Recommend):
     def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
@@ -341,9 +348,12 @@ class HowTo(Intent):
     def render(self, s: Situation, call: Call) -> str:
         if call.result is None or call.result.get("status") == "error":
             return render.error_text(call)
-        lines = [f"From the knowledge base: {render.quote(render.summary(call), 300)}", ""]
-        lines += render.passages(call.data, 3)
-        lines.append(f"\nSource: {render.source(call)}.")
+        if call.result.get("status") == "empty":
+            return f"The docs have nothing on this: {render.quote(render.summary(call), 300)}."
+        lines = ["**From the docs**", "", *render.passages(call.data, 3)]
+        lines.append(
+            f"\nSource: {render.source(call)} (query {render.quote(call.args.get('query'), 120)})."
+        )
         return "\n".join(lines)
 
 
@@ -358,3 +368,52 @@ class Members(Intent):
             return Answer(self.render(s, done[-1]))
         org = s.slots.org or next(iter(s.slots.candidates), None)
         return ToolCalls([(self.tool, s.args(self.tool, org=org))])
+
+
+class Events(Intent):
+    """Kubernetes events of a project's namespace, of one workload when the words name one."""
+
+    def scope_level(self, s: Situation) -> Level:
+        return "workload" if s.slots.target or s.slots.candidates else "project"
+
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        warning = re.search(r"\bwarnings?\b|\bfail\w*|\berrors?\b", s.slots.text)
+        return {
+            "workspace": scope.workspace,
+            "project": scope.project,
+            "object": scope.target,
+            "type": "Warning" if warning else None,
+            "since": s.slots.since,
+        }
+
+
+_REPLICA_RANGE = re.compile(
+    r"\b(?:between|from|min(?:imum)?)\s+(\d+)\s+(?:and|to|-|max(?:imum)?)\s+(\d+)\b"
+    r"|\b(\d+)\s*(?:-|to)\s*(\d+)\s+(?:replicas?|pods?|instances?)\b"
+)
+_CPU_TARGET = re.compile(r"\b(\d{1,3})\s*%")
+
+
+class Autoscale(WriteIntent):
+    """A horizontal pod autoscaler for an application: replica bounds and a CPU target."""
+
+    def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
+        if scope.function:
+            return Answer(f"`{scope.function}` is a function; autoscalers are for applications.")
+        bounds = _REPLICA_RANGE.search(s.slots.text)
+        if not bounds:
+            return Answer(
+                f"Between how many replicas should `{scope.target}` autoscale (e.g. 2 to 10)?",
+                clarify=True,
+            )
+        low, high = sorted(int(g) for g in bounds.groups() if g)
+        target = _CPU_TARGET.search(s.slots.text)
+        return {
+            "workspace": scope.workspace,
+            "project": scope.project,
+            "name": scope.target,
+            "min_replicas": low,
+            "max_replicas": high,
+            "target_cpu_percent": int(target[1]) if target else None,
+            "dry_run": s.slots.dry_run or None,
+        }

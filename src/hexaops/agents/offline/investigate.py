@@ -50,9 +50,13 @@ def _suggestions(finding: dict[str, Any]) -> list[tuple[str, str]]:
     operation names, and never deletions: a suggestion is read from tool data, so it may
     only ever lead to a question for the user, and never to removing something."""
     found = []
+    # A rollback needs an earlier revision: none when the finding says it runs revision 1.
+    first = re.search(r"\brevision 1\b", str(finding.get("detail") or ""))
     for step in finding.get("next_steps") or []:
         operation, _, why = str(step).partition(" — ")
         operation = operation.strip()
+        if operation == "application.rollback" and first:
+            continue
         if _OPERATION.match(operation) and "delete" not in operation:
             found.append((operation, why.strip()))
     return found
@@ -139,7 +143,7 @@ class Investigate(Intent):
         if finding is None:
             return (
                 f"**No problems found** ({where}): {render.quote(render.summary(diagnosis), 300)}"
-                f"\n\nSource: {render.source(diagnosis)}."
+                f"\n\nSource: {render.source(diagnosis, objects=False)}."
             )
         obj = str(finding.get("object") or "")
         parts = _object_parts(obj)
@@ -150,17 +154,19 @@ class Investigate(Intent):
             render.quote(finding.get("detail") or "", 600),
             "",
             "**Evidence**",
-            f"- diagnose: {render.quote(render.summary(diagnosis), 300)} — source: "
-            f"{render.source(diagnosis)}",
+            f"- diagnose: {render.quote(render.first_sentence(render.summary(diagnosis)), 200)}"
+            f" — source: {render.source(diagnosis, objects=False)}",
         ]
-        for item in (finding.get("evidence") or [])[:6]:
-            if isinstance(item, dict):
-                lines.append(f"- {_evidence_item(item)}")
+        lines += [f"- {text}" for text in _evidence(finding.get("evidence") or [])[:_EVIDENCE]]
         for call in s.turn.calls:
-            if call.name in _FOLLOW_UPS:
+            if call.name == "knowledge_search":
+                passages = render.passages(call.data, 1) if call.ok else []
+                if passages:
+                    lines.append(
+                        f"- runbook (`knowledge_search`): {passages[0].removeprefix('- ')}"
+                    )
+            elif call.name in _FOLLOW_UPS:
                 lines.append(render.evidence_line(call) if call.ok else render.error_text(call))
-                if call.name == "knowledge_search" and call.ok:
-                    lines += ["  " + p for p in render.passages(call.data, 2)]
         data = diagnosis.data if isinstance(diagnosis.data, dict) else {}
         others = [f for f in data.get("findings") or [] if isinstance(f, dict) and f is not finding]
         if len(others) > 0:
@@ -183,22 +189,62 @@ class Investigate(Intent):
         return "\n".join(lines)
 
 
+_EVIDENCE = 4  # items of the finding's own evidence shown
+_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d)?\s*")
+
+
+def _evidence(items: list[Any]) -> list[str]:
+    """The finding's evidence as lines; pods in the same state and events with the same reason
+    are folded into one line each (a Deployment's pods usually fail alike)."""
+    lines: list[str] = []
+    pods: dict[tuple[Any, ...], list[str]] = {}
+    events: dict[Any, list[dict[str, Any]]] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item.get("kind") == "pod":
+            state = (item.get("phase"), item.get("last_state") or item.get("reason"))
+            pods.setdefault(state, []).append(str(item.get("name")))
+        elif item.get("kind") == "event":
+            events.setdefault(item.get("reason"), []).append(item)
+        else:
+            lines.append(_evidence_item(item))
+    folded = []
+    for (phase, last), names in pods.items():
+        folded.append(
+            f"{len(names)} pod(s) {phase}, last state {last or 'n/a'}: "
+            + ", ".join(f"`{n}`" for n in names[:3])
+        )
+    for reason, same in events.items():
+        first = same[0]
+        count = sum(int(e.get("count") or 1) for e in same)
+        folded.append(
+            f"event {reason} ×{count} on {len(same)} object(s), last "
+            f"{render.when(max(str(e.get('last_seen')) for e in same))}: "
+            f"{render.quote(first.get('message'), 200)}"
+        )
+    return folded + lines
+
+
 def _evidence_item(item: dict[str, Any]) -> str:
     kind = item.get("kind")
-    if kind == "event":
-        return (
-            f"event {item.get('reason')} on {item.get('object')} ×{item.get('count')} "
-            f"(last {item.get('last_seen')}): {render.quote(item.get('message'), 200)}"
-        )
-    if kind == "pod":
-        return (
-            f"pod `{item.get('name')}`: {item.get('phase')}, restarts {item.get('restarts')}, "
-            f"last state {item.get('last_state') or item.get('reason') or 'n/a'}"
-        )
     if kind == "logs":
-        lines = [str(x) for x in item.get("lines") or []][:3]
-        shown = "; ".join(render.quote(x, 160) for x in lines)
+        # The same message at different times is one line, counted.
+        said: dict[str, int] = {}
+        for line in item.get("lines") or []:
+            text = _TIMESTAMP.sub("", str(line)).strip()
+            said[text] = said.get(text, 0) + 1
+        shown = "; ".join(
+            render.quote(t, 160) + (f" ×{n}" if n > 1 else "") for t, n in list(said.items())[:2]
+        )
         return f"log lines of pod `{item.get('pod')}`: {shown}"
     if kind == "metric":
-        return f"metric `{item.get('name')}` {item.get('labels')} = {item.get('value')} at {item.get('at')}"
+        name = str(item.get("name"))
+        raw = item.get("labels")
+        labels: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        where = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        return (
+            f"metric `{name}`{f' ({where})' if where else ''} = "
+            f"{render.size(name, item.get('value'))} at {render.when(item.get('at'))}"
+        )
     return render.quote(item, 200)

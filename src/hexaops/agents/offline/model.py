@@ -24,6 +24,7 @@ from pydantic import Field
 
 from hexaops.agents.offline.conversation import CLARIFY, PROPOSAL, read_turn
 from hexaops.agents.offline.registry import plan
+from hexaops.agents.offline.routing import route, routing_mode
 from hexaops.agents.offline.slots import extract
 from hexaops.agents.offline.steps import Answer, Situation, ToolCalls
 from hexaops.tools.budget import estimate_tokens
@@ -47,7 +48,8 @@ def _fingerprint(messages: Sequence[BaseMessage]) -> list[Any]:
 
 class OfflinePlanner(BaseChatModel):
     """Rule-based planner: intents and slots from the user's words, tool calls from the bound
-    tools, answers rendered from the tool results."""
+    tools, answers rendered from the tool results. Bound only to `route_to_*` handoff tools it
+    is a supervisor and picks the specialist instead (see `routing`)."""
 
     tool_specs: dict[str, dict[str, Any]] = Field(default_factory=dict)  # name → function spec
     # Salts message and tool-call ids. Tool-call ids are the idempotency keys of writes, so the
@@ -79,9 +81,12 @@ class OfflinePlanner(BaseChatModel):
 
     def decide(self, messages: Sequence[BaseMessage]) -> AIMessage:
         """The next message of the conversation: tool calls or an answer."""
-        turn = read_turn(messages)
-        situation = Situation(turn=turn, slots=extract(turn.request), tools=self.tool_specs)
-        step = plan(situation)
+        if routing_mode(self.tool_specs):
+            step = route(messages, self.tool_specs)
+        else:
+            turn = read_turn(messages)
+            situation = Situation(turn=turn, slots=extract(turn.request), tools=self.tool_specs)
+            step = plan(situation)
         seed = _digest(self.session, _fingerprint(messages), sorted(self.tool_specs))
         prompt = sum(estimate_tokens(str(m.content)) for m in messages)
         if isinstance(step, ToolCalls):
@@ -168,7 +173,7 @@ def _flags(answer: Answer) -> dict[str, Any]:
     """What the next turn needs to know about this answer (see `conversation.read_turn`)."""
     flags: dict[str, Any] = {}
     if answer.clarify:
-        flags[CLARIFY] = True
+        flags[CLARIFY] = answer.asks or True
     if answer.proposal:
         flags[PROPOSAL] = {"tool": answer.proposal[0], "args": answer.proposal[1]}
     return flags

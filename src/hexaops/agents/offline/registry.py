@@ -9,7 +9,9 @@ from typing import Any, Final
 from hexaops.agents.offline import render
 from hexaops.agents.offline.intents import (
     Actions,
+    Autoscale,
     Deploy,
+    Events,
     HowTo,
     Intent,
     ListRead,
@@ -32,6 +34,8 @@ _DELETE = r"\b(delete|remove|drop|tear down|destroy|decommission)\b"
 _WHAT = r"^(what|which|how|why|is|are|does|do|did|show|list|tell)\b"
 _APP = r"\b(app|application|service|deployment|workload)\b"
 
+_APPLY = "reply **yes** to apply these settings to {target} (high-risk changes wait for approval)."
+
 INTENTS: Final[list[Intent]] = [
     Investigate(
         "investigate", "Troubleshooting", "diagnose",
@@ -43,7 +47,8 @@ INTENTS: Final[list[Intent]] = [
          (r"\bhow is\b.*\bdoing\b|\b(healthy|health)\b|\bis\b.*\b(ok|okay|fine|up)\?", 4),
          (r"\b(diagnos\w*|investigate|troubleshoot|debug|root cause|what happened)\b", 4),
          (r"\b(is|are) (anything|something|everything) (wrong|broken|ok|fine|healthy)\b", 4),
-         (r"\bdown\b|\bslow\b|\bproblems?\b|\bissues?\b|\bincident\b|\bkill\w*", 3)),
+         (r"\bdown\b|\bslow\b|\bproblems?\b|\bissues?\b|\bincident\b|\bkill\w*", 3),
+         (r"\b(fix|repair)\b", 3)),
         level="narrow",
     ),
     Intent(
@@ -92,6 +97,11 @@ INTENTS: Final[list[Intent]] = [
          (r"\berrors?\b", 1)),
         next_step="ask \"what do the logs of <workload> say?\" for the lines around an error.",
     ),
+    Events(
+        "k8s_events", "Events", "k8s_events",
+        ("warning events of checkout in acme-prod", "k8s events in acme-prod/shop"),
+        ((r"\bevents?\b", 5), (r"\b(k8s|kubernetes|kubectl|warnings?)\b", 1)),
+    ),
     Security(
         "config_scan", "Security", "security_config_scan",
         ("scan acme-prod for misconfigurations", "security check of project shop in acme-prod"),
@@ -110,7 +120,7 @@ INTENTS: Final[list[Intent]] = [
         ((r"\b(recommend\w*|right-?siz\w*|sizing|over-?provisioned|under-?provisioned)\b", 5),
          (r"\bhow many (replicas|instances|pods)\b|\bshould\b.*\b(replicas|requests|limits)\b", 6)),
         level="workload",
-        next_step="shall I apply these settings to {target} (an action you or an admin approve)?",
+        next_step=_APPLY,
     ),
     WhatIf(
         "scaling_whatif", "Scaling", "scaling_whatif",
@@ -118,7 +128,7 @@ INTENTS: Final[list[Intent]] = [
         ((r"\bwhat if\b|\bwhat would happen\b|\bwhat-?if\b|\bwhat would\b", 7),
          (r"\b(bump|increase|raise|lower|reduce|decrease|set|change|give)\b.*"
           r"\b(memory|cpu|limits?|requests?)\b", 6)),
-        next_step="shall I apply these settings to {target} (an action you or an admin approve)?",
+        next_step=_APPLY,
         level="workload",
     ),
     HowTo(
@@ -187,6 +197,12 @@ INTENTS: Final[list[Intent]] = [
          (r"\b(set|make|run|change|increase|decrease|reduce|bump)\b", 1)),
         level="workload", writes=True, requires=(r"\b(scale|replicas?|instances?)\b",),
     ),
+    Autoscale(
+        "autoscale", "Platform changes", "platform_application_set_hpa",
+        ("autoscale checkout in acme-prod between 2 and 10 replicas",),
+        ((r"\b(hpa|autoscal\w*|horizontal pod autoscaler)\b", 5),),
+        level="workload", writes=True,
+    ),
     WorkloadWrite(
         "restart", "Platform changes", "platform_application_restart",
         ("restart frontend in acme-prod",),
@@ -222,21 +238,24 @@ INTENTS: Final[list[Intent]] = [
     ),
 ]  # fmt: skip
 
-_HELP = (
+HELP = (
     r"\b(help|what can you do|capabilit\w*|what do you (do|know)|who are you)\b|^(hello|hi|hey)\W*$"
 )
 
 
-_YES = re.compile(r"^(yes|y|yeah|yep|sure|ok|okay|do it|go ahead|please do|proceed|confirm)\b")
+YES = re.compile(r"^(yes|y|yeah|yep|sure|ok|okay|do it|go ahead|please do|proceed|confirm)\b")
 
 
 def confirm(s: Situation, tool: str, args: dict[str, Any]) -> Step:
     """The user said yes to the write our previous answer offered: request it, then report."""
     done = s.turn.called(tool)
     if done:
-        return Answer(f"{render.action_status(done[-1])}\n\nSource: {render.source(done[-1])}.")
+        status = render.action_status(done[-1])
+        return Answer(f"{status}\n\nSource: {render.source(done[-1], objects=False)}.")
     if not s.bound(tool):
-        return Answer(f"I would need `{tool}` for that, which I was not given here.")
+        return Answer(
+            f"I can't do that here: it needs `{tool}`, which is not available to me here."
+        )
     return ToolCalls([(tool, args)])
 
 
@@ -270,11 +289,11 @@ def plan(s: Situation) -> Step:
     """The next step for the request: tool calls, a question, or the final answer."""
     if not s.slots.text:
         return Answer(capabilities(s, lead="Ask me about your platform. I can help with:"))
-    if re.search(_HELP, s.slots.text):
-        return Answer(capabilities(s, lead="Here is what I can do:"))
-    if s.turn.proposal and _YES.search(s.slots.text):
+    if s.turn.proposal and YES.search(s.slots.text):
         return confirm(s, *s.turn.proposal)
     intent = choose(s)
+    if intent is None and re.search(HELP, s.slots.text):  # "help me fix X" is a request
+        return Answer(capabilities(s, lead="Here is what I can do:"))
     if intent is None:
         return Answer(
             capabilities(

@@ -43,8 +43,9 @@ def plain(text: Any, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def source(call: Call) -> str:
-    """Where a result came from: tool, backend, window and objects."""
+def source(call: Call, objects: bool = True) -> str:
+    """Where a result came from: tool, backend, window and (unless `objects` is False, or the
+    result is a knowledge search whose passages cite themselves) the objects."""
     result = call.result or {}
     parts = [f"`{call.name}`"]
     evidence = [e for e in result.get("evidence") or [] if isinstance(e, dict)]
@@ -54,10 +55,10 @@ def source(call: Call) -> str:
             parts.append(str(first["backend"]))
         if first.get("start") and first.get("end"):
             parts.append(f"{_time(first['start'])} → {_time(first['end'])}")
-        objects = [o for e in evidence for o in e.get("objects") or []]
-        if objects:
-            more = f" (+{len(objects) - 3} more)" if len(objects) > 3 else ""
-            parts.append(", ".join(str(o) for o in objects[:3]) + more)
+        names = list(dict.fromkeys(str(o) for e in evidence for o in e.get("objects") or []))
+        if names and objects and not call.name.startswith("knowledge_"):
+            more = f" (+{len(names) - 3} more)" if len(names) > 3 else ""
+            parts.append(", ".join(names[:3]) + more)
     elif call.args:
         parts.append(", ".join(f"{k}={v}" for k, v in sorted(call.args.items())))
     return "; ".join(parts)
@@ -71,9 +72,27 @@ def summary(call: Call) -> str:
     return str((call.result or {}).get("summary") or "no summary")
 
 
+def first_sentence(text: str) -> str:
+    """The lead of a tool summary ("1 finding in acme/acme-prod (1 critical)")."""
+    return re.split(r"(?<=[.;:])\s", text.strip(), maxsplit=1)[0].rstrip(".;:")
+
+
+def size(name: str, value: Any) -> str:
+    """A metric value as people read it: bytes in MiB, others with few digits."""
+    if not isinstance(value, int | float):
+        return str(value)
+    if name.endswith("_bytes"):
+        return f"{value / 2**20:.0f} MiB"
+    return f"{value:.4g}"
+
+
+def when(value: Any) -> str:
+    return _time(value)
+
+
 def evidence_line(call: Call) -> str:
     """One bullet: what a tool said and where from."""
-    return f"- {quote(summary(call), 400)} — source: {source(call)}"
+    return f"- {quote(summary(call), 300)} — source: {source(call)}"
 
 
 def error_text(call: Call) -> str:
@@ -93,6 +112,17 @@ def action_status(call: Call) -> str:
     if result.get("status") == "error":
         return error_text(call)
     data = call.data if isinstance(call.data, dict) else {}
+    if isinstance(data.get("actions"), list):  # a tool that requests several actions
+        actions = [a for a in data["actions"] if isinstance(a, dict)]
+        if not actions:
+            return f"Nothing to change: {quote(summary(call), 300)}."
+        if len(actions) == 1:
+            return _one_action(call, actions[0])
+        return "\n".join(f"- {_one_action(call, a)}" for a in actions)
+    return _one_action(call, data)
+
+
+def _one_action(call: Call, data: dict[str, Any]) -> str:
     number = data.get("id")
     status = str(data.get("status") or "")
     what = data.get("summary") or summary(call)
@@ -111,17 +141,21 @@ def action_status(call: Call) -> str:
         return f"{label} failed: {quote(error, 300)} (planned: {quote(what, 200)})."
     if status == "rejected":
         return f"{label} was rejected: {quote(data.get('decision_note') or what, 300)}."
+    if status == "refused":
+        return f"`{data.get('operation')}` was refused: {quote(data.get('error') or what, 300)}."
     return f"{label} is {status or 'requested'}: {quote(what, 300)}."
 
 
 _HIGHLIGHT_KEYS: Final = (
     "workload", "pod", "project", "name", "image", "id", "severity", "title", "template",
-    "count", "score", "avg_MiB", "avg_cores", "peak_pod_MiB", "object", "workspaces",
+    "count", "score", "avg_MiB", "avg_cores", "peak_pod_MiB", "object", "workspaces", "reason",
+    "message",
 )  # fmt: skip
 
 
-def highlights(data: Any, limit: int = 5) -> str:
-    """The first items of a result's main list, a few fields each (quoted as data)."""
+def highlights(data: Any, limit: int = 5, known: str = "") -> str:
+    """The first items of a result's main list, a few fields each (quoted as data); items whose
+    text is already in `known` (the summary) are left out."""
     items = data
     if isinstance(data, dict):
         items = next((v for v in data.values() if isinstance(v, list) and v), None)
@@ -130,10 +164,12 @@ def highlights(data: Any, limit: int = 5) -> str:
     lines = []
     for item in items[:limit]:
         if not isinstance(item, dict):
-            lines.append(f"- {quote(item, 200)}")
+            if " ".join(str(item).split()) not in known:
+                lines.append(f"- {quote(item, 200)}")
             continue
-        fields = [f"{k}={item[k]}" for k in _HIGHLIGHT_KEYS if k in item and item[k] is not None]
-        if fields:
+        keys = [k for k in _HIGHLIGHT_KEYS if k in item and item[k] is not None]
+        fields = [f"{k}={item[k]}" for k in keys]
+        if fields and not all(str(item[k]) in known for k in keys[:5]):
             lines.append(f"- {quote(', '.join(fields[:5]), 220)}")
     more = len(items) - limit
     if more > 0 and lines:
@@ -148,5 +184,6 @@ def passages(data: Any, limit: int) -> list[str]:
     for hit in (hits if isinstance(hits, list) else [])[:limit]:
         if isinstance(hit, dict):
             cite = hit.get("citation") or hit.get("title") or hit.get("document") or "document"
-            lines.append(f"- {quote(cite, 120)}: {quote(hit.get('text') or '', 300)}")
+            text = re.sub(r"^#+ [^\n]*\n", "", str(hit.get("text") or "").strip())  # the heading
+            lines.append(f"- {quote(cite, 120)}: {quote(text, 240)}")
     return lines

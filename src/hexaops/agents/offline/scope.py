@@ -120,7 +120,7 @@ def resolve(situation: Situation, level: Level) -> Scope | Step:
         if not inventory.listed_workspaces:
             if situation.bound("platform_workspaces"):
                 return ToolCalls([("platform_workspaces", {})])
-            return Answer("Which workspace do you mean?", clarify=True)
+            return Answer("Which workspace do you mean?", clarify=True, asks="workspace")
         if len(inventory.workspaces) == 1:
             scope.workspace = next(iter(inventory.workspaces))
         elif not inventory.workspaces:
@@ -135,12 +135,18 @@ def resolve(situation: Situation, level: Level) -> Scope | Step:
     if scope.workspace and scope.project and (scope.target or level == "project"):
         return scope  # fully named: the tool itself says when something does not exist
 
+    if level == "narrow" and scope.workspace and not situation.bound("platform_projects"):
+        # No reads to place the other names (e.g. the incident specialist): the tool takes the
+        # workspace, with the project and application when the words named them.
+        return scope
     spaces = [scope.workspace] if scope.workspace else sorted(inventory.workspaces)
     if scope.project is None:
         missing = [w for w in spaces if w not in inventory.projects]
         if missing:
             if not situation.bound("platform_projects"):
-                return Answer("Which project (namespace) do you mean?", clarify=True)
+                return Answer(
+                    "Which project (namespace) do you mean?", clarify=True, asks="project"
+                )
             return ToolCalls([("platform_projects", {"workspace": w}) for w in missing])
         named = [(w, p) for w in spaces for p in inventory.projects.get(w, []) if p in words]
         if len({w for w, _ in named}) == 1:
@@ -214,7 +220,7 @@ def _resolve_org(situation: Situation, scope: Scope, inventory: Inventory) -> Sc
         for reader in ("platform_organizations", "platform_workspaces"):
             if situation.bound(reader) and not situation.turn.called(reader):
                 return ToolCalls([(reader, {})])
-        return Answer("Which organization do you mean?", clarify=True)
+        return Answer("Which organization do you mean?", clarify=True, asks="org")
     if len(inventory.orgs) == 1:
         scope.org = inventory.orgs[0]
         return scope

@@ -96,7 +96,8 @@ _STOP_TEXT: Final = """
     high low medium capability capabilities help able support supports things image tag
     version revision rev cluster vcluster ns svc onto per running runs alive mine ours in-
     the first second third overall whole entire across within fix fixed without memory-leak
-    leak oom oomkilled crashloop sure yes ahead images lately stuff
+    leak oom oomkilled crashloop sure yes ahead images lately stuff events event k8s
+    kubernetes kubectl warning warnings hpa autoscaler autoscale autoscaling between
 """
 STOPWORDS: Final = frozenset(_STOP_TEXT.split())
 

@@ -19,10 +19,13 @@ class ToolCalls:
 @dataclass(frozen=True)
 class Answer:
     """Reply to the user; `clarify` marks a question the user's next message answers;
-    `proposal` is a write (tool, args) the answer offers, run only when the user says yes."""
+    `proposal` is a write (tool, args) the answer offers, run only when the user says yes;
+    `asks` is the kind of name a question wants ("workspace", "project", "org"), so that a bare
+    reply ("acme-prod") is read as that kind even when no platform read can check it."""
 
     text: str
     clarify: bool = False
+    asks: str = ""
     proposal: tuple[str, dict[str, Any]] | None = None
 
 
