@@ -1,15 +1,19 @@
-"""Approvals: every write an agent proposes is planned as a dry run and waits for a person.
+"""Approvals: every write an agent proposes waits for a person (or an automation policy).
 
 `ApprovalMiddleware.wrap_tool_call` intercepts write tools (metadata `writes=True`):
 
 1. plan the call as a dry run (nothing changes); a call the platform refuses comes back as
    the error result, without asking anyone;
 2. if an automation policy of the organization covers the action, run it as requested;
-3. otherwise `interrupt(request)` — the session stops until someone resumes it with
+3. a write the platform would leave pending for an owner or admin anyway (not low risk) is
+   requested for real: the platform records a PENDING action (nothing runs before approval),
+   and the interrupt carries its `action_id`, so it can also be decided with
+   `hexaops platform actions approve|reject ID`; the action's state is the truth when the
+   session resumes (decided elsewhere: the session continues with its result);
+4. a low-risk write waits as a dry-run plan for the requester's own confirmation;
+5. `interrupt(request)` — the session stops until someone resumes it with
    `{"decision": "approve" | "reject" | "edit", "by": EMAIL, "args": {...}, "note": "..."}`;
-4. approve/edit: run the write as the requester (the platform's policy runs it or leaves it
-   pending); when it is pending and `by` may approve actions of the organization, approve it
-   as `by`; reject: the result says who rejected it and nothing runs.
+   approve/edit runs (or approves) the write, reject leaves everything unchanged.
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ from langchain_core.messages import ToolMessage
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
 
 from hexaops.agents.context import AgentContext
 from hexaops.agents.quoting import quote_tool_result, unquote_tool_result
+from hexaops.agents.toolkit import scoped_call_id
+from hexaops.platform.db.models import Action
 from hexaops.platform.errors import PlatformError
 from hexaops.platform.views import ActionView
 from hexaops.tools.contract import ToolResult, run_tool
@@ -141,34 +148,106 @@ class ApprovalMiddleware(AgentMiddleware[Any, AgentContext]):
         if not isinstance(context, AgentContext):
             raise TypeError("ApprovalMiddleware needs the AgentContext as runtime context")
 
-        planned = run_tool(context.tools, call["name"], {**args, "dry_run": True})
-        if planned.status == "error":
-            return _message(request, planned)
-        view = ActionView.model_validate(planned.data)
-
-        covered, why = self._automation(context, view, args)
-        if covered:
-            return handler(request)
+        # A resumed node runs again from the top: an action this call already requested is
+        # the truth (it may have been approved and run meanwhile, so planning again would lie).
+        requested = _requested(context, call["id"] or "")
+        if requested is None:
+            planned = run_tool(context.tools, call["name"], {**args, "dry_run": True})
+            if planned.status == "error":
+                return _message(request, planned)
+            view = ActionView.model_validate(planned.data)
+            covered, why = self._automation(context, view, args)
+            if covered:
+                return handler(request)
+            if view.risk != "low":
+                # The platform keeps it pending for an owner or admin anyway: request it for
+                # real (nothing runs before approval) so it shows up as a platform action.
+                result = handler(request)
+                requested = _pending_action(result)
+                if requested is None:
+                    return result
+        else:
+            why = None
+        if requested is not None:
+            return self._await_action(context, request, args, requested, why)
 
         raw = interrupt(_approval_request(context, call["name"], call["id"] or "", args, view, why))
         decision = Decision.model_validate(raw)
         if decision.decision == "reject":
-            note = f": {decision.note}" if decision.note else ""
-            return _message(
-                request,
-                ToolResult(
-                    tool=call["name"],
-                    status="error",
-                    error_code="rejected",
-                    summary=f"{decision.by} rejected {view.operation} on {view.target}{note}; "
-                    "nothing was changed. Do not request it again unless asked.",
-                ),
-            )
+            return _rejected(request, decision, view)
         if decision.decision == "edit":
             args = {**args, **{k: v for k, v in decision.args.items() if k != "dry_run"}}
             request = request.override(tool_call={**call, "args": args})
         result = handler(request)
         return _approve_if_pending(context, request, result, decision)
+
+    def _await_action(
+        self,
+        context: AgentContext,
+        request: ToolCallRequest,
+        args: dict[str, Any],
+        action: ActionView,
+        automation: str | None,
+    ) -> ToolMessage:
+        """Wait for a decision on a pending platform action; its state is the truth."""
+        call = request.tool_call
+        if action.status == "pending":
+            payload = _approval_request(
+                context, call["name"], call["id"] or "", args, action, automation
+            )
+            raw = interrupt({**payload, "action_id": action.id})
+            decision = Decision.model_validate(raw)
+            assert action.id is not None
+            current = context.platform.action(context.principal, action.id)
+            if current.status == "pending":
+                return self._decide(context, request, args, current, decision)
+            action = current  # decided elsewhere (hexaops platform actions approve/reject)
+        return _message(request, _outcome(call["name"], action))
+
+    def _decide(
+        self,
+        context: AgentContext,
+        request: ToolCallRequest,
+        args: dict[str, Any],
+        action: ActionView,
+        decision: Decision,
+    ) -> ToolMessage:
+        platform, name = context.platform, request.tool_call["name"]
+        assert action.id is not None
+        decider = platform.user(decision.by)
+        try:
+            if decision.decision == "reject":
+                platform.reject(decider, action.id, decision.note)
+                return _rejected(request, decision, action)
+            if decision.decision == "edit":
+                note = decision.note or "replaced by an edited request"
+                platform.reject(decider, action.id, note)
+                edited = {**args, **{k: v for k, v in decision.args.items() if k != "dry_run"}}
+                call_id = (
+                    f"{scoped_call_id(context.session_id, request.tool_call['id'] or '')}~edit"
+                )
+                result = run_tool(context.tools, name, edited, call_id=call_id)
+                fresh = _pending_view(result.data)
+                if result.status == "error" or fresh is None or fresh.id is None:
+                    return _message(request, result)
+                action = fresh
+            done = platform.approve(decider, _id(action), decision.note)
+        except PlatformError as exc:  # e.g. the decider lost the role, or it no longer applies
+            current = platform.action(context.principal, _id(action))
+            if current.status != "pending":
+                return _message(request, _outcome(name, current))
+            return _message(
+                request,
+                ToolResult(
+                    tool=name,
+                    status="ok",
+                    data=current.model_dump(mode="json"),
+                    summary=f"action #{action.id} {action.operation} on {action.target} still "
+                    f"waits for approval ({decision.by}: {exc.message}); an owner or admin can "
+                    f"run: hexaops platform actions approve {action.id}",
+                ),
+            )
+        return _message(request, _outcome(name, done))
 
     def _automation(
         self, context: AgentContext, view: ActionView, args: dict[str, Any]
@@ -270,6 +349,73 @@ def _approve_if_pending(
             data=view.model_dump(mode="json"),
             summary=f"action #{action_id} {view.operation} on {view.target} approved by "
             f"{decision.by}, {outcome}: {view.summary}",
+        ),
+    )
+
+
+def _requested(context: AgentContext, tool_call_id: str) -> ActionView | None:
+    """The platform action this tool call already requested (its idempotency key), if any."""
+    key = f"tool:{scoped_call_id(context.session_id, tool_call_id)}"
+    with context.platform.sessions() as session:
+        found = session.scalar(
+            select(Action).where(
+                Action.requested_by == context.principal.id, Action.idempotency_key == key
+            )
+        )
+        return None if found is None else ActionView.of(found)
+
+
+def _id(view: ActionView) -> int:
+    assert view.id is not None, "a stored action has an id"
+    return view.id
+
+
+def _pending_view(data: Any) -> ActionView | None:
+    if not isinstance(data, dict) or data.get("status") != "pending" or data.get("id") is None:
+        return None
+    return ActionView.model_validate(data)
+
+
+def _pending_action(result: ToolMessage | Command[Any]) -> ActionView | None:
+    if not isinstance(result, ToolMessage):
+        return None
+    return _pending_view((unquote_tool_result(str(result.content)) or {}).get("data"))
+
+
+def _outcome(tool: str, view: ActionView) -> ToolResult:
+    """A decided action as the tool's result: who decided and how it ended."""
+    head = f"action #{view.id} {view.operation} on {view.target}"
+    note = f": {view.decision_note}" if view.decision_note else ""
+    if view.status == "rejected":
+        summary = (
+            f"{head} was rejected{note}; nothing was changed. Do not request it again unless asked."
+        )
+    elif view.status == "pending":
+        summary = f"{head} waits for approval by an owner or admin"
+    else:
+        outcome = {"succeeded": "done", "failed": f"failed: {view.error}"}.get(
+            view.status, view.status
+        )
+        summary = f"{head} approved by {view.approved_by}, {outcome}: {view.summary}"
+    return ToolResult(
+        tool=tool,
+        status="error" if view.status in ("failed", "rejected") else "ok",
+        error_code="rejected" if view.status == "rejected" else None,
+        data=view.model_dump(mode="json"),
+        summary=summary,
+    )
+
+
+def _rejected(request: ToolCallRequest, decision: Decision, view: ActionView) -> ToolMessage:
+    note = f": {decision.note}" if decision.note else ""
+    return _message(
+        request,
+        ToolResult(
+            tool=request.tool_call["name"],
+            status="error",
+            error_code="rejected",
+            summary=f"{decision.by} rejected {view.operation} on {view.target}{note}; "
+            "nothing was changed. Do not request it again unless asked.",
         ),
     )
 

@@ -14,7 +14,7 @@ from typing import Any, Final
 import psycopg
 from langchain.agents.middleware import AgentMiddleware
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.errors import GraphRecursionError
@@ -22,24 +22,38 @@ from langgraph.types import Command, Interrupt
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
-from hexaops.agents.approvals import AutomationPolicy, Decision
+from hexaops.agents.approvals import APPROVER_ROLES, AutomationPolicy, Decision
 from hexaops.agents.context import AgentContext, Budgets
 from hexaops.agents.events import AgentEvent, Answer, ApprovalRequested, Error, stream_events
 from hexaops.agents.graph import build_agent_graph
 from hexaops.agents.guardrails import budgets_from_settings, guardrail_middleware
 from hexaops.agents.providers import build_chat_model
+from hexaops.agents.quoting import unquote_tool_result
 from hexaops.platform.core import Platform
 from hexaops.platform.domain import Principal
-from hexaops.platform.errors import InvalidInput, NotFound, PlatformError
+from hexaops.platform.errors import Forbidden, InvalidInput, NotFound, PlatformError
+from hexaops.platform.views import ActionView
 from hexaops.settings import Settings
 from hexaops.tools.context import ToolContext
 
 SCHEMA: Final = "agent_sessions"
+MAX_MESSAGE_CHARS: Final = 8000  # a question longer than this is a paste, not a question
 
 
 def checkpoint_url(platform: Platform) -> str:
     """The platform database's URL as psycopg takes it (no SQLAlchemy driver suffix)."""
     return platform.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def check_message(text: str) -> None:
+    """Refuse a message the agents should not get: empty, or longer than MAX_MESSAGE_CHARS."""
+    if not text.strip():
+        raise InvalidInput("the message is empty: ask a question or describe a change")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidInput(
+            f"the message has {len(text):,} characters; the limit is {MAX_MESSAGE_CHARS:,}: "
+            "shorten it or send the essentials (e.g. the error lines, not the whole log)"
+        )
 
 
 class AgentService:
@@ -95,9 +109,16 @@ class AgentService:
     # -- turns ---------------------------------------------------------------------------
 
     def ask(
-        self, principal: Principal, text: str, session_id: str | None = None
+        self,
+        principal: Principal,
+        text: str,
+        session_id: str | None = None,
+        *,
+        turn_id: str | None = None,
     ) -> Iterator[AgentEvent]:
-        """Run one turn; the events end with an Answer, an ApprovalRequested or an Error."""
+        """Run one turn; the events end with an Answer, an ApprovalRequested or an Error.
+        Raises InvalidInput for an empty or oversized message (before anything runs)."""
+        check_message(text)
         session = session_id or uuid.uuid4().hex
         update: dict[str, Any] = {"messages": [HumanMessage(text)]}
         values = self._values(session)
@@ -108,12 +129,21 @@ class AgentService:
                 return
         else:
             update |= {"org": self._org_of(principal), "started_by": principal.id}
-        yield from self._run(principal, session, update)
+        yield from self._run(principal, session, update, turn_id)
 
     def resume(
-        self, principal: Principal, session_id: str, decision: dict[str, Any]
+        self,
+        principal: Principal,
+        session_id: str,
+        decision: dict[str, Any],
+        *,
+        turn_id: str | None = None,
     ) -> Iterator[AgentEvent]:
-        """Decide the pending approval as `principal` (approve, reject or edit) and go on."""
+        """Decide the pending approval as `principal` (approve, reject or edit) and go on.
+
+        A pending platform action (the request has an `action_id`) is decided by an owner or
+        admin only: anyone else gets Forbidden and the session keeps waiting. When the action
+        was already decided elsewhere, any decision just lets the session continue with it."""
         values = self._values(session_id)
         self._require_access(principal, session_id, values)
         pending = self._interrupts(session_id)
@@ -124,9 +154,63 @@ class AgentService:
         except ValidationError as exc:
             raise InvalidInput(f"invalid decision: {exc.errors()[0]['msg']}") from None
         first = pending[0]
+        action_id = first.value.get("action_id")
+        if action_id is not None:
+            view = self.platform.action(principal, int(action_id))
+            org = str(first.value.get("org", ""))
+            if view.status == "pending" and not self.may_approve(principal, org):
+                raise Forbidden(
+                    f"{principal.id} cannot decide action #{action_id} ({view.operation} on "
+                    f"{view.target}): it waits for an owner or admin of {org} "
+                    f"(hexaops platform actions approve {action_id}); nothing was run"
+                )
         # The write runs as whoever asked for it; the decider only approves.
         requester = self.platform.user(str(first.value.get("requested_by", principal.id)))
-        yield from self._run(requester, session_id, Command(resume={first.id: value}))
+        yield from self._run(requester, session_id, Command(resume={first.id: value}), turn_id)
+
+    def may_approve(self, principal: Principal, org: str) -> bool:
+        """Whether `principal` is an owner or admin of `org` (may decide its pending actions)."""
+        try:
+            members = self.platform.members(principal, org)
+        except PlatformError:
+            return False
+        return any(m.email == principal.id and m.role in APPROVER_ROLES for m in members)
+
+    def waiting_on(self, principal: Principal, action: ActionView) -> str | None:
+        """The session whose pending approval is platform action `action`, if one waits on it.
+        An agent's write carries the idempotency key `tool:{session_id}/{tool_call_id}`."""
+        key = action.idempotency_key or ""
+        if not key.startswith("tool:") or "/" not in key:
+            return None
+        session_id = key.removeprefix("tool:").split("/", 1)[0]
+        values = self._values(session_id)
+        try:
+            self._require_access(principal, session_id, values)
+        except NotFound:
+            return None
+        for found in self._interrupts(session_id):
+            if found.value.get("action_id") == action.id:
+                return session_id
+        return None
+
+    def message_count(self, principal: Principal, session_id: str) -> int:
+        """How many messages the session holds (0 for a new one): mark where a turn starts."""
+        values = self._values(session_id)
+        return len(values.get("messages", [])) if values else 0
+
+    def tool_results(
+        self, principal: Principal, session_id: str, after: int = 0
+    ) -> list[dict[str, Any]]:
+        """The session's tool results (status, summary, data, evidence) from message `after` on."""
+        values = self._values(session_id)
+        self._require_access(principal, session_id, values)
+        out = []
+        for m in values.get("messages", [])[after:]:
+            if isinstance(m, ToolMessage):
+                fields = unquote_tool_result(str(m.content))
+                if fields is not None:
+                    out.append(fields)
+        return out
 
     def pending(self, principal: Principal, session_id: str) -> ApprovalRequested | None:
         self._require_access(principal, session_id, self._values(session_id))
@@ -173,14 +257,16 @@ class AgentService:
         if not values or values.get("org") not in orgs:
             raise NotFound(f"session {session_id} not found")
 
-    def _run(self, principal: Principal, session_id: str, payload: Any) -> Iterator[AgentEvent]:
+    def _run(
+        self, principal: Principal, session_id: str, payload: Any, turn_id: str | None = None
+    ) -> Iterator[AgentEvent]:
         tools = ToolContext.for_settings(
             self.platform, principal, self.settings, resources=dict(self._resources)
         )
         context = AgentContext(
             tools=tools,
             session_id=session_id,
-            turn_id=uuid.uuid4().hex,
+            turn_id=turn_id or uuid.uuid4().hex,
             provider=self.provider,
             model=self.model_name,
             budgets=self.budgets,

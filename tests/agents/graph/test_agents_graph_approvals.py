@@ -15,7 +15,7 @@ from hexaops.agents.events import AgentEvent, Answer, ApprovalRequested
 from hexaops.agents.service import AgentService
 from hexaops.platform.core import Platform
 from hexaops.platform.domain import Principal
-from hexaops.platform.errors import NotFound
+from hexaops.platform.errors import Forbidden, NotFound
 
 SCALE = (
     "platform_application_scale",
@@ -132,13 +132,15 @@ def test_an_owner_approves_a_developers_delete_from_the_session(
         "owner@acme.example",
     )
 
-    # A developer approving their own high-risk write in the chat is not enough.
+    # A developer approving their own high-risk write is refused; the session keeps waiting
+    # on the platform action, which nothing has run.
     other = _ask(service, dev, "delete payments in acme-staging")
-    own = _last(list(service.resume(dev, other.session_id, {"decision": "approve"})))
-    assert isinstance(own, Answer)
-    assert "waits for approval by an owner or admin" in own.text
+    with pytest.raises(Forbidden, match="waits for an owner or admin"):
+        list(service.resume(dev, other.session_id, {"decision": "approve"}))
     (pending,) = platform.list_actions(owner, "acme", status="pending")
     assert pending.target == "acme/acme-staging/shop/payments"
+    assert pending.id == other.request["action_id"]
+    assert service.pending(dev, other.session_id) is not None
 
 
 def test_automation_policy_pre_approves_a_bounded_restart_only(

@@ -1,5 +1,5 @@
 """`hexaops ask` in a real process: a developer's write waits, the owner approves it from
-their own shell (offline planner, JSON events)."""
+their own shell (offline planner, JSON events: `--stream-json`)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_ask_streams_then_an_owner_approves_from_another_shell(
 
     def ask(*args: str) -> tuple[int, list[dict[str, Any]], str]:
         done = subprocess.run(
-            [sys.executable, "-m", "hexaops.ui.cli.ask", *args, "--json"],
+            [sys.executable, "-m", "hexaops.ui.cli.ask", *args, "--stream-json"],
             env=env,
             capture_output=True,
             text=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from hexaops.ui.cli import ask, bench, knowledge, platform, sandbox, tools, usage
+from hexaops.ui.cli.chat import chat
 from hexaops.ui.cli.demo import demo
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(usage.app, name="usage")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo)
+app.command("chat")(chat)
 
 
 def main() -> None:

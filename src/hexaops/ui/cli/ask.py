@@ -3,20 +3,24 @@
     hexaops ask "why is checkout failing in acme-prod?" --as dev@acme.example
     hexaops ask --session ID --approve --as owner@acme.example   # decide a pending write
 
-Steps (tool, arguments, result) and the answer stream as they happen; `--json` prints one
-event per line (see hexaops.agents.events). Exit codes: 0 answered (or waiting for approval),
-1 the turn failed, 2 usage error.
+Steps (tool, arguments, result) and the answer stream as they happen. `--json` prints one
+JSON document when the turn ends (see `turn_document`); `--stream-json` prints the events as
+they happen, one per line (see hexaops.agents.events). Exit codes: 0 answered (or waiting for
+approval), 1 the turn failed, 2 usage error.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import sys
+import uuid
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
+from hexaops.agents.accounting import UsageStore
 from hexaops.agents.events import (
     AgentEvent,
     Answer,
@@ -30,7 +34,10 @@ from hexaops.agents.events import (
     to_json,
 )
 from hexaops.agents.service import AgentService
-from hexaops.platform.errors import PlatformError
+from hexaops.platform.core import Platform
+from hexaops.platform.domain import Principal
+from hexaops.platform.errors import NotFound, PlatformError
+from hexaops.platform.views import ActionView
 from hexaops.settings import load_settings
 from hexaops.ui.cli.output import AsUser, JsonFlag, console, fail, platform_session
 
@@ -56,27 +63,42 @@ def ask(
     ] = None,
     note: Annotated[str, typer.Option("--note", help="Why (kept with the decision).")] = "",
     as_json: JsonFlag = False,
+    stream_json: Annotated[
+        bool, typer.Option("--stream-json", help="Print the events as JSON lines as they come.")
+    ] = False,
 ) -> None:
     """Ask a question (streams the steps and the answer), or decide a pending approval."""
     decision = _decision(approve, reject, edit, note)
-    if decision is None and not question:
+    if decision is None and question is None:
         fail("ask a question, or decide a pending write with --session ID --approve/--reject", 2)
     if decision is not None and (session is None or question):
         fail("--approve/--reject/--edit need --session ID and no question", 2)
+    if as_json and stream_json:
+        fail("choose one of --json, --stream-json", 2)
     with platform_session() as platform:
         try:
             principal = platform.user(email)
             with AgentService(load_settings(), platform) as service:
+                turn = Turn(service, principal, session)
                 if decision is not None:
-                    assert session is not None
-                    events = service.resume(principal, session, decision)
+                    events = turn.resume(decision)
                 else:
                     assert question is not None
-                    events = service.ask(principal, question, session)
-                failed = _show(events, as_json)
+                    events = turn.ask(question)
+                if as_json:
+                    for _ in events:
+                        pass
+                    print(json.dumps(turn.document(), ensure_ascii=False, indent=2))
+                else:
+                    render = Renderer()
+                    for event in events:
+                        if stream_json:
+                            print(to_json(event), flush=True)
+                        else:
+                            render(event)
         except PlatformError as exc:
             fail(exc.message)
-    if failed:
+    if turn.failed:
         raise typer.Exit(1)
 
 
@@ -96,56 +118,243 @@ def _decision(approve: bool, reject: bool, edit: str | None, note: str) -> dict[
     return None
 
 
-def _show(events: Iterator[AgentEvent], as_json: bool) -> bool:
-    """Print the events; True when the turn ended in an error."""
-    failed = False
-    streamed = False
-    for event in events:
-        if as_json:
-            print(to_json(event), flush=True)
-            failed = failed or isinstance(event, Error)
-            continue
-        if isinstance(event, Token):
-            streamed = True
-            console.print(escape(event.text), end="", soft_wrap=True)
-        elif isinstance(event, Routed):
-            console.print(f"[dim]→ {event.specialist}[/dim]")
-        elif isinstance(event, ToolStarted):
-            args = json.dumps(event.args, ensure_ascii=False)
-            console.print(f"[cyan]▶ {event.tool}[/cyan] [dim]{escape(args)}[/dim]")
-        elif isinstance(event, ToolFinished):
-            colour = "red" if event.status == "error" else "green"
-            console.print(f"  [{colour}]{event.status}[/{colour}] {escape(event.summary)}")
-        elif isinstance(event, Notice):
-            console.print(f"[yellow]{event.kind}: {escape(event.message)}[/yellow]")
-        elif isinstance(event, ApprovalRequested):
-            _show_approval(event)
-        elif isinstance(event, Answer):
-            if not streamed:
-                console.print(escape(event.text))
-            console.print(f"\n[dim]session {event.session_id}[/dim]")
-        elif isinstance(event, Error):
-            failed = True
-            console.print(f"[red]error: {escape(event.message)}[/red]")
-    return failed
+# -- one turn, and what it tells the interfaces ----------------------------------------------
 
 
-def _show_approval(event: ApprovalRequested) -> None:
+class Turn:
+    """One agent turn of a session, recorded as it streams so it can be summed up as the
+    `--json` document (also used by `hexaops chat` and `hexaops platform actions approve`)."""
+
+    def __init__(self, service: AgentService, principal: Principal, session: str | None) -> None:
+        self.service, self.principal = service, principal
+        if session is not None:
+            service.history(principal, session)  # NotFound: a clear message, nothing started
+        self.session_id = session or uuid.uuid4().hex
+        self.turn_id = uuid.uuid4().hex
+        self.events: list[AgentEvent] = []
+        self._start = 0
+
+    @property
+    def failed(self) -> bool:
+        return any(isinstance(e, Error) for e in self.events)
+
+    def ask(self, text: str) -> Iterator[AgentEvent]:
+        self._start = self.service.message_count(self.principal, self.session_id)
+        return self._record(
+            self.service.ask(self.principal, text, self.session_id, turn_id=self.turn_id)
+        )
+
+    def resume(self, decision: dict[str, Any]) -> Iterator[AgentEvent]:
+        self._start = self.service.message_count(self.principal, self.session_id)
+        return self._record(
+            self.service.resume(self.principal, self.session_id, decision, turn_id=self.turn_id)
+        )
+
+    def _record(self, events: Iterable[AgentEvent]) -> Iterator[AgentEvent]:
+        for event in events:
+            self.events.append(event)
+            yield event
+
+    def document(self) -> dict[str, Any]:
+        """The turn as one JSON document: answer, tool calls, pending approvals, citations,
+        usage (and `error` when it failed)."""
+        calls: list[dict[str, Any]] = []
+        answer: Answer | None = None
+        specialist: str | None = None
+        pending: list[dict[str, Any]] = []
+        error: str | None = None
+        for event in self.events:
+            if isinstance(event, Routed):
+                specialist = event.specialist
+            elif isinstance(event, ToolStarted):
+                calls.append({"name": event.tool, "args": event.args, "status": "started"})
+            elif isinstance(event, ToolFinished):
+                open_call = next(
+                    (c for c in calls if c["name"] == event.tool and c["status"] == "started"),
+                    None,
+                )
+                if open_call is None:
+                    open_call = {"name": event.tool, "args": {}}
+                    calls.append(open_call)
+                open_call |= {"status": event.status, "summary": event.summary}
+            elif isinstance(event, ApprovalRequested):
+                pending.append(pending_entry(event))
+            elif isinstance(event, Answer):
+                answer = event
+                specialist = event.specialist or specialist
+            elif isinstance(event, Error):
+                error = event.message
+        for call in calls:  # a write that stopped for approval has not finished
+            if call["status"] == "started":
+                call |= {"status": "pending" if pending else "unfinished", "summary": ""}
+        return {
+            "session_id": self.session_id,
+            "turn_id": self.turn_id,
+            "specialist": specialist,
+            "answer": None if answer is None else answer.text,
+            "tool_calls": calls,
+            "pending": pending,
+            "citations": self._citations(),
+            "usage": self._usage(),
+            "error": error,
+        }
+
+    def _citations(self) -> list[dict[str, Any]]:
+        """Where the turn's answer comes from: knowledge passages, then the tools' evidence."""
+        try:
+            results = self.service.tool_results(self.principal, self.session_id, self._start)
+        except NotFound:
+            return []
+        out: list[dict[str, Any]] = []
+        for result in results:
+            if result.get("tool") == "knowledge_search" and isinstance(result.get("data"), list):
+                for hit in result["data"]:
+                    if isinstance(hit, dict):
+                        out.append(
+                            {"tool": "knowledge_search"}
+                            | {k: hit.get(k) for k in ("citation", "document", "section", "lines")}
+                        )
+                continue
+            for evidence in result.get("evidence") or []:
+                if isinstance(evidence, dict):
+                    entry = {"tool": result.get("tool")} | {
+                        k: v for k, v in evidence.items() if v not in (None, "", [])
+                    }
+                    if entry not in out:
+                        out.append(entry)
+        return out
+
+    def _usage(self) -> dict[str, Any]:
+        try:
+            total = (
+                UsageStore.of(self.service.platform)
+                .report(self.principal, session_id=self.session_id, turn_id=self.turn_id)
+                .total
+            )
+        except NotFound:  # no model call was recorded (e.g. the turn was refused)
+            return {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "calls": 0}
+        return {
+            "input_tokens": total.input_tokens,
+            "output_tokens": total.output_tokens,
+            "cost_usd": total.cost_usd,
+            "calls": total.calls,
+        }
+
+
+def resume_waiting_session(
+    platform: Platform, principal: Principal, view: ActionView, as_json: bool
+) -> dict[str, Any] | None:
+    """After `principal` decided platform action `view`: resume the agent session waiting on
+    it (found through the action's idempotency key), so the agent finishes its turn with the
+    action's result. Prints the turn unless `as_json`; returns its document (None: no session
+    waits on the action)."""
+    if not (view.idempotency_key or "").startswith("tool:"):
+        return None  # not requested by an agent: no session to look for
+    decision = {"decision": "approve" if view.status != "rejected" else "reject"}
+    try:
+        with AgentService(load_settings(), platform) as service:
+            session = service.waiting_on(principal, view)
+            if session is None:
+                return None
+            turn = Turn(service, principal, session)
+            events = turn.resume(decision | {"note": view.decision_note})
+            if as_json:
+                for _ in events:
+                    pass
+            else:
+                console.print(f"[dim]resuming session {session}[/dim]")
+                render = Renderer()
+                for event in events:
+                    render(event)
+            return turn.document()
+    except PlatformError as exc:  # the decision stands; only the agent's follow-up is missing
+        session_hint = (view.idempotency_key or "").removeprefix("tool:").split("/", 1)[0]
+        print(
+            f"warning: action {view.id} is {view.status}, but its agent session could not "
+            f"resume ({exc.message}): hexaops ask --session {session_hint} --approve "
+            "--as EMAIL continues it",
+            file=sys.stderr,
+        )
+        return None
+
+
+def pending_entry(event: ApprovalRequested) -> dict[str, Any]:
     r = event.request
+    return {
+        "interrupt_id": event.interrupt_id,
+        "action_id": r.get("action_id"),
+        "action": r.get("action"),
+        "target": r.get("target"),
+        "plan": {"summary": r.get("summary"), "risk": r.get("risk"), "changes": r.get("changes")},
+        "requested_by": r.get("requested_by"),
+        "approvers": r.get("approvers", []),
+    }
+
+
+# -- rendering for people --------------------------------------------------------------------
+
+
+class Renderer:
+    """Prints events for a person (tool steps, tokens, approvals, the answer); remembers
+    whether the answer's tokens were printed already, so the Answer is not repeated."""
+
+    def __init__(self) -> None:
+        self.streamed = False
+
+    def __call__(self, event: AgentEvent) -> None:
+        self.streamed = _render(event, self.streamed)
+
+
+def _render(event: AgentEvent, streamed: bool) -> bool:
+    if isinstance(event, Token):
+        console.print(escape(event.text), end="", soft_wrap=True)
+        return True
+    elif isinstance(event, Routed):
+        console.print(f"[dim]→ {event.specialist}[/dim]")
+    elif isinstance(event, ToolStarted):
+        args = json.dumps(event.args, ensure_ascii=False)
+        console.print(f"[cyan]▶ {event.tool}[/cyan] [dim]{escape(args)}[/dim]")
+    elif isinstance(event, ToolFinished):
+        colour = "red" if event.status == "error" else "green"
+        console.print(f"  [{colour}]{event.status}[/{colour}] {escape(event.summary)}")
+    elif isinstance(event, Notice):
+        console.print(f"[yellow]{event.kind}: {escape(event.message)}[/yellow]")
+    elif isinstance(event, ApprovalRequested):
+        show_approval(event)
+        console.print(
+            f"Decide (approvers: {', '.join(event.request.get('approvers', [])) or 'owner/admin'}):"
+        )
+        action_id = event.request.get("action_id")
+        if action_id is not None:
+            console.print(f"  hexaops platform actions approve|reject {action_id} --as EMAIL")
+        console.print(
+            f"  hexaops ask --session {event.session_id} --approve|--reject [--note ...] "
+            "--as EMAIL\n"
+            f"  hexaops ask --session {event.session_id} --edit '{{...}}' --as EMAIL"
+        )
+    elif isinstance(event, Answer):
+        if streamed:
+            console.print()
+        else:
+            console.print(escape(event.text))
+        console.print(f"\n[dim]session {event.session_id}[/dim]")
+    elif isinstance(event, Error):
+        console.print(f"[red]error: {escape(event.message)}[/red]")
+    return False
+
+
+def show_approval(event: ApprovalRequested) -> None:
+    """The plan of a write waiting for a decision."""
+    r = event.request
+    action_id = r.get("action_id")
+    ident = f" (action #{action_id})" if action_id is not None else ""
     console.print(
-        f"\n[bold yellow]Approval needed[/bold yellow]: {r.get('action')} on {r.get('target')} "
-        f"(risk {r.get('risk')}), requested by {r.get('requested_by')}"
+        f"\n[bold yellow]Approval needed{ident}[/bold yellow]: {r.get('action')} on "
+        f"{r.get('target')} (risk {r.get('risk')}), requested by {r.get('requested_by')}"
     )
     console.print(f"  plan: {escape(str(r.get('summary', '')))}")
     for change in r.get("changes", []):
         console.print(f"  [dim]{escape(json.dumps(change, ensure_ascii=False))}[/dim]")
-    approvers = ", ".join(r.get("approvers", [])) or "an owner or admin"
-    console.print(
-        f"Decide (approvers: {approvers}):\n"
-        f"  hexaops ask --session {event.session_id} --approve [--note ...] --as EMAIL\n"
-        f"  hexaops ask --session {event.session_id} --reject [--note ...] --as EMAIL\n"
-        f"  hexaops ask --session {event.session_id} --edit '{{...}}' --as EMAIL"
-    )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ from typing import Annotated
 import typer
 
 from hexaops.platform.domain import ActionStatus
+from hexaops.platform.errors import Conflict
 from hexaops.platform.seed import seed
 from hexaops.platform.views import OrganizationOverview
+from hexaops.ui.cli.ask import resume_waiting_session
 from hexaops.ui.cli.maintenance import (
     certificate_app,
     dns_app,
@@ -27,6 +29,7 @@ from hexaops.ui.cli.output import (
     emit_action,
     emit_json,
     emit_table,
+    fail,
     platform_session,
     submit_action,
 )
@@ -229,10 +232,8 @@ def actions_approve(
     note: Annotated[str, typer.Option("--note")] = "",
     as_json: JsonFlag = False,
 ) -> None:
-    """Approve a pending action; it runs at once."""
-    with acting(as_user) as (platform, principal):
-        view = platform.approve(principal, action_id, note)
-    emit_action(view, as_json)
+    """Approve a pending action; it runs at once, and an agent session waiting on it resumes."""
+    _decide_action(action_id, as_user, note, as_json, approve=True)
 
 
 @actions_app.command("reject")
@@ -242,10 +243,30 @@ def actions_reject(
     note: Annotated[str, typer.Option("--note")] = "",
     as_json: JsonFlag = False,
 ) -> None:
-    """Reject a pending action; nothing runs."""
-    with acting(as_user) as (platform, principal):
-        view = platform.reject(principal, action_id, note)
-    emit_action(view, as_json)
+    """Reject a pending action; nothing runs, and an agent session waiting on it resumes."""
+    _decide_action(action_id, as_user, note, as_json, approve=False)
+
+
+def _decide_action(action_id: int, email: str, note: str, as_json: bool, *, approve: bool) -> None:
+    with acting(email) as (platform, principal):
+        try:
+            decide = platform.approve if approve else platform.reject
+            view = decide(principal, action_id, note)
+        except Conflict as exc:
+            view = platform.action(principal, action_id)
+            if view.status == "pending":  # e.g. it no longer applies: nothing to resume
+                raise
+            # Decided before: nothing runs twice, but a session still waiting on it (its
+            # resume was interrupted) continues with the action's result.
+            resume_waiting_session(platform, principal, view, as_json)
+            fail(exc.message)
+        if not as_json and view.status != "failed":  # a failed one is reported last (exit 1)
+            emit_action(view, as_json=False)
+        turn = resume_waiting_session(platform, principal, view, as_json)
+    if as_json:
+        emit_json(view.model_dump(mode="json") | ({"session": turn} if turn else {}))
+    if view.status == "failed":
+        fail(f"action {view.id} failed: {view.error}")
 
 
 @app.command("audit")
