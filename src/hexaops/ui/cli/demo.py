@@ -67,6 +67,8 @@ def demo(as_json: JsonFlag = False) -> None:
     )
     console.print()
     for hint in (
+        'hexaops ask "what is wrong with checkout in acme-prod?" --as dev@acme.example',
+        "hexaops chat --as dev@acme.example",
         'hexaops tool run diagnose --as dev@acme.example --args \'{"workspace": "acme-prod"}\'',
         "hexaops tool run logs_summary --as dev@acme.example --args "
         '\'{"workspace": "acme-prod", "project": "shop", "workload": "checkout"}\'',
