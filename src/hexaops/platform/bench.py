@@ -13,11 +13,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
@@ -25,7 +23,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hexaops.platform.core import Platform
-from hexaops.platform.db.engine import embedded_database_url, migrate, sqlalchemy_url
+from hexaops.platform.db.engine import migrate, scratch_postgres, sqlalchemy_url
 from hexaops.platform.db.models import (
     Action,
     AuditEvent,
@@ -229,8 +227,8 @@ def bench_platform(
 ) -> PlatformBench:
     """Run the benchmark on a throw-away embedded PostgreSQL (clients default to usable CPUs)."""
     clients = clients or len(os.sched_getaffinity(0))
-    with tempfile.TemporaryDirectory(prefix="hexaops-bench-") as home:
-        url = sqlalchemy_url(embedded_database_url(Path(home)))
+    with scratch_postgres("hexaops-bench-") as (_, server_url):
+        url = sqlalchemy_url(server_url)
         engine = create_engine(url)
         try:
             migrate(engine)

