@@ -27,12 +27,10 @@ from langchain_core.messages import ToolMessage
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
 
 from hexaops.agents.context import AgentContext
 from hexaops.agents.quoting import quote_tool_result, unquote_tool_result
 from hexaops.agents.toolkit import scoped_call_id
-from hexaops.platform.db.models import Action
 from hexaops.platform.errors import PlatformError
 from hexaops.platform.views import ActionView
 from hexaops.tools.contract import ToolResult, run_tool
@@ -356,13 +354,7 @@ def _approve_if_pending(
 def _requested(context: AgentContext, tool_call_id: str) -> ActionView | None:
     """The platform action this tool call already requested (its idempotency key), if any."""
     key = f"tool:{scoped_call_id(context.session_id, tool_call_id)}"
-    with context.platform.sessions() as session:
-        found = session.scalar(
-            select(Action).where(
-                Action.requested_by == context.principal.id, Action.idempotency_key == key
-            )
-        )
-        return None if found is None else ActionView.of(found)
+    return context.platform.action_by_key(context.principal, key)
 
 
 def _id(view: ActionView) -> int:

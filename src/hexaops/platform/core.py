@@ -147,6 +147,11 @@ class Platform:
         with self.sessions() as s:
             return queries.action(s, principal, action_id)
 
+    def action_by_key(self, principal: Principal, key: str) -> ActionView | None:
+        """The action `principal` requested under idempotency key `key`, if any."""
+        with self.sessions() as s:
+            return queries.action_by_key(s, principal, key)
+
     def overview(self, principal: Principal) -> list[OrganizationOverview]:
         """Everything the principal can see, organization → workspace → project → application."""
         with self.sessions() as s:

@@ -193,6 +193,14 @@ def action(session: Session, principal: Principal, action_id: int) -> ActionView
     return ActionView.of(found)
 
 
+def action_by_key(session: Session, principal: Principal, key: str) -> ActionView | None:
+    """The action this principal requested under idempotency key `key`, if any."""
+    found = session.scalar(
+        select(Action).where(Action.requested_by == principal.id, Action.idempotency_key == key)
+    )
+    return None if found is None else ActionView.of(found)
+
+
 def audit_events(
     session: Session, principal: Principal, org: str, limit: int = 100
 ) -> list[AuditView]:
