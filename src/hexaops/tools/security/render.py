@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from hexaops.platform.domain import Resources
-from hexaops.platform.drivers.contract import ApplicationSpec, WorkloadRef
-from hexaops.platform.drivers.kubernetes.manifests import MANAGED_BY, deployment_manifest
+from hexaops.platform.drivers.contract import ApplicationSpec, HpaSpec, WorkloadRef
+from hexaops.platform.drivers.kubernetes.manifests import (
+    deployment_manifest,
+    hpa_manifest,
+)
 from hexaops.platform.views import ApplicationView
 
 
@@ -47,27 +50,18 @@ def hpa(app: ApplicationView) -> dict[str, Any] | None:
     scaling = app.autoscaling
     if not scaling:
         return None
+    ref = WorkloadRef(org=app.org, workspace=app.workspace, namespace=app.project, name=app.name)
+    spec = HpaSpec(
+        min_replicas=scaling["min_replicas"],
+        max_replicas=scaling["max_replicas"],
+        target_cpu_percent=scaling["target_cpu_percent"],
+    )
+    body = hpa_manifest(ref, spec)
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": app.name, "namespace": app.project, "labels": dict(MANAGED_BY)},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app.name},
-            "minReplicas": scaling["min_replicas"],
-            "maxReplicas": scaling["max_replicas"],
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {
-                        "name": "cpu",
-                        "target": {
-                            "type": "Utilization",
-                            "averageUtilization": scaling["target_cpu_percent"],
-                        },
-                    },
-                }
-            ],
-        },
+        **body,
+        "metadata": {**body["metadata"], "namespace": app.project},
     }
 
 

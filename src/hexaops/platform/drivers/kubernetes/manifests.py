@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from hexaops.platform.domain import Plan, Quota, Resources
 from hexaops.platform.drivers.contract import (
     ApplicationSpec,
+    HpaSpec,
     WorkloadRef,
     WorkspaceRef,
     WorkspaceSpec,
@@ -197,6 +198,30 @@ def deployment_manifest(ref: WorkloadRef, spec: ApplicationSpec) -> dict[str, An
                     ]
                 },
             },
+        },
+    }
+
+
+def hpa_manifest(ref: WorkloadRef, hpa: HpaSpec) -> dict[str, Any]:
+    """The HorizontalPodAutoscaler (autoscaling/v2) of an application: CPU utilisation target."""
+    return {
+        "metadata": _meta(ref.name),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": ref.name},
+            "minReplicas": hpa.min_replicas,
+            "maxReplicas": hpa.max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {
+                            "type": "Utilization",
+                            "averageUtilization": hpa.target_cpu_percent,
+                        },
+                    },
+                }
+            ],
         },
     }
 

@@ -46,6 +46,7 @@ from hexaops.platform.drivers.kubernetes.manifests import (
     _model,
     _quota_hard,
     deployment_manifest,
+    hpa_manifest,
 )
 from hexaops.platform.errors import DriverError
 from hexaops.platform.names import format_memory, parse_cpu, parse_memory
@@ -268,26 +269,7 @@ class _Workloads(_DriverCore):
         )
         if current is None or current.spec is None:
             raise DriverError(f"application {ref.name} does not exist in namespace {ref.namespace}")
-        body = {
-            "metadata": _meta(ref.name),
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": ref.name},
-                "minReplicas": hpa.min_replicas,
-                "maxReplicas": hpa.max_replicas,
-                "metrics": [
-                    {
-                        "type": "Resource",
-                        "resource": {
-                            "name": "cpu",
-                            "target": {
-                                "type": "Utilization",
-                                "averageUtilization": hpa.target_cpu_percent,
-                            },
-                        },
-                    }
-                ],
-            },
-        }
+        body = hpa_manifest(ref, hpa)
         _upsert(
             f"HorizontalPodAutoscaler {ref.name} in namespace {ref.namespace}",
             lambda: cluster.autoscaling.create_namespaced_horizontal_pod_autoscaler(
