@@ -15,7 +15,7 @@ the share beyond is rejected; instance-hours are priced by the function's memory
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from hexaops.platform.names import parse_memory
 from hexaops.platform.views import FunctionView
 from hexaops.tools.scaling.replay import PRICES
-from hexaops.tools.scaling.rightsizing import GIB, percentiles
+from hexaops.tools.scaling.rightsizing import GIB, Recommendation, percentiles
 from hexaops.tools.scaling.usage import STEP_SECONDS, Grid
 
 MAX_HEADROOM: Final = 1.25
@@ -80,17 +80,7 @@ def function_usage(grid: Grid) -> FunctionUsage:
     return FunctionUsage(invocations, rejected, cold, instances, np.ceil(needed - 1e-9))
 
 
-@dataclass
-class FunctionRecommendation:
-    current: FunctionSettings
-    proposed: FunctionSettings
-    rationale: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    usage: dict[str, Any] = field(default_factory=dict)
-
-    def changes(self) -> dict[str, dict[str, Any]]:
-        before, after = self.current.describe(), self.proposed.describe()
-        return {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
+FunctionRecommendation = Recommendation[FunctionSettings]
 
 
 def recommend_function(u: FunctionUsage, current: FunctionSettings) -> FunctionRecommendation:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -183,10 +183,19 @@ def app_usage(pods: Grid, workload: Grid, current: Settings) -> AppUsage:
     )
 
 
+class Describable(Protocol):
+    def describe(self) -> dict[str, Any]: ...
+
+
+S = TypeVar("S", bound=Describable)
+
+
 @dataclass
-class Recommendation:
-    current: Settings
-    proposed: Settings
+class Recommendation(Generic[S]):
+    """Current and proposed settings (of an application or a function), and why."""
+
+    current: S
+    proposed: S
     rationale: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
@@ -222,10 +231,10 @@ def _summary(u: AppUsage, current: Settings) -> dict[str, Any]:
     }
 
 
-def recommend_app(u: AppUsage, current: Settings) -> Recommendation:
+def recommend_app(u: AppUsage, current: Settings) -> Recommendation[Settings]:
     """Apply the module's rules to an application's usage."""
     res = current.resources
-    rec = Recommendation(current, current, usage=_summary(u, current))
+    rec = Recommendation[Settings](current, current, usage=_summary(u, current))
     why = rec.rationale
     memory = u.memory[np.isfinite(u.memory)]
     cpu_request, cpu_limit = _size_cpu(u, current, why)
@@ -322,7 +331,7 @@ def _grows_until_killed(u: AppUsage) -> bool:
 
 
 def _tune_hpa(
-    u: AppUsage, current: Settings, resources: Resources, rec: Recommendation
+    u: AppUsage, current: Settings, resources: Resources, rec: Recommendation[Settings]
 ) -> tuple[HpaSpec, int]:
     hpa = current.hpa
     assert hpa is not None

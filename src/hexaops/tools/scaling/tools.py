@@ -203,7 +203,7 @@ def _explicit_function(current: FunctionSettings, p: ProposedSettings) -> Functi
     )
 
 
-def _recommendation_json(rec: Recommendation | FunctionRecommendation) -> dict[str, Any]:
+def _recommendation_json(rec: Recommendation[Settings] | FunctionRecommendation) -> dict[str, Any]:
     return {
         "flags": rec.flags,
         "changes": rec.changes(),
@@ -245,7 +245,7 @@ def scaling_recommend(ctx: ToolContext, args: ScalingTarget) -> Outcome:
         usage, current = subject.app_usage()
         if usage.empty:
             return subject.nothing()
-        rec: Recommendation | FunctionRecommendation = recommend_app(usage, current)
+        rec: Recommendation[Settings] | FunctionRecommendation = recommend_app(usage, current)
         kind = "application"
     else:
         fusage, fcurrent = subject.function_usage()
