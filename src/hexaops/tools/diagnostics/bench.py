@@ -250,8 +250,9 @@ class MemoryMetrics:
         return list(self.samples.get(name, []))
 
 
-def _pass(cluster: MemoryCluster, metrics: MemoryMetrics, cached: bool) -> dict[str, Any]:
-    scope = DiagnosticScope(
+def scope_of(cluster: MemoryCluster, metrics: MemoryMetrics, cached: bool) -> DiagnosticScope:
+    """A diagnostic scope over the in-memory cluster: every project, the last 30 minutes."""
+    return DiagnosticScope(
         driver=cluster,
         org="bench",
         workspace="bench",
@@ -262,6 +263,10 @@ def _pass(cluster: MemoryCluster, metrics: MemoryMetrics, cached: bool) -> dict[
         metrics=metrics,
         cached=cached,
     )
+
+
+def _pass(cluster: MemoryCluster, metrics: MemoryMetrics, cached: bool) -> dict[str, Any]:
+    scope = scope_of(cluster, metrics, cached)
     started = time.perf_counter()
     findings = analyze(scope)
     seconds = time.perf_counter() - started
