@@ -1,6 +1,6 @@
 """Usage accounting of the agent runs: every model call's tokens and cost, and who may see them.
 
-`UsageRecorder` (middleware) writes one row per model call; `UsageStore` answers the budget
+`UsageRecorder` (middleware) records one row per model call; `UsageStore` answers the budget
 checks (turn, session, organization per UTC day) and the usage reports. A principal sees the
 usage of its own sessions; owners and admins see their organization's; another organization's
 usage is "not found", like everything else of another organization.
@@ -18,8 +18,9 @@ from typing import Any
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain.agents.middleware.types import AgentState
 from langchain_core.messages import AIMessage
+from langgraph.runtime import Runtime
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Engine, false, func, or_, select
+from sqlalchemy import ColumnElement, Engine, false, func, insert, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +52,38 @@ class BudgetTotals:
     turn_tokens: int = 0
     session_tokens: int = 0
     org_day_tokens: int = 0
+
+
+def usage_row(
+    *,
+    at: datetime,
+    org: str | None,
+    principal_id: str,
+    session_id: str,
+    turn_id: str,
+    provider: str,
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    cache_read_tokens: int = 0,
+    cost_usd: float | None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """One `agent_usage` row as `UsageStore.record_many` writes it (long texts cut to fit)."""
+    return {
+        "at": at,
+        "org": org,
+        "principal_id": principal_id,
+        "session_id": session_id,
+        "turn_id": turn_id,
+        "provider": provider,
+        "model": model[:200],
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_read_tokens": cache_read_tokens,
+        "cost_usd": cost_usd,
+        "note": None if note is None else note[:300],
+    }
 
 
 class UsageLine(BaseModel):
@@ -106,25 +139,43 @@ class UsageStore:
         cost_usd: float | None,
         note: str | None = None,
     ) -> None:
-        with self.sessions.begin() as session:
-            session.add(
-                AgentUsage(
+        self.record_many(
+            [
+                usage_row(
                     at=self.clock(),
                     org=org,
                     principal_id=principal_id,
                     session_id=session_id,
                     turn_id=turn_id,
                     provider=provider,
-                    model=model[:200],
+                    model=model,
                     input_tokens=input_tokens,
                     output_tokens=output_tokens,
                     cache_read_tokens=cache_read_tokens,
                     cost_usd=cost_usd,
-                    note=None if note is None else note[:300],
+                    note=note,
                 )
-            )
+            ]
+        )
+
+    def record_many(self, rows: list[dict[str, Any]]) -> None:
+        """Write usage rows (from `usage_row`) in one statement.
+
+        With asynchronous commit: the turn does not wait for the WAL flush (about half its
+        database time here). A crash of PostgreSQL itself may lose the last fraction of a
+        second of usage rows, never corrupt them; platform state is never written this way."""
+        if rows:
+            with self.sessions.begin() as session:
+                if session.get_bind().dialect.name == "postgresql":
+                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+                session.execute(insert(AgentUsage), rows)
 
     # -- budgets (no authorization: the run's own turn, session and organization) -------
+
+    def usage_before_turn(self, *, org: str | None, session_id: str) -> tuple[int, int]:
+        """Tokens the session has used, and the organization today: read once per turn."""
+        totals = self.budget_totals(org=org, session_id=session_id, turn_id="")
+        return totals.session_tokens, totals.org_day_tokens
 
     def budget_totals(self, *, org: str | None, session_id: str, turn_id: str) -> BudgetTotals:
         """Calls and tokens of the turn, tokens of the session and of the organization today."""
@@ -240,11 +291,11 @@ def _visible(session: Session, principal: Principal, org: str | None) -> ColumnE
 def org_of(context: AgentContext) -> str | None:
     """The organization a run's usage is charged to: the session's, else the principal's only
     (or, for a member of several, first by slug) organization — an automation's is its own."""
-    if context.org is not None:
-        return context.org
-    with context.platform.sessions() as session:
-        scopes = memberships(session, context.principal)
-    return scopes[0].org.slug if scopes else None
+    if context.org is None:  # looked up once per turn
+        with context.platform.sessions() as session:
+            scopes = memberships(session, context.principal)
+        context.org = scopes[0].org.slug if scopes else None
+    return context.org
 
 
 def model_of(message: AIMessage, context: AgentContext) -> tuple[str, str]:
@@ -258,9 +309,11 @@ def model_of(message: AIMessage, context: AgentContext) -> tuple[str, str]:
 class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
     """Records the usage and cost of every model call of a run in `store`.
 
-    It wraps the model call rather than reading state afterwards, so it records exactly what each
-    call returned even when another middleware ends the turn right after it. A failure to record
-    is logged and does not fail the turn.
+    It wraps the model call rather than reading state afterwards, so it counts exactly what each
+    call returned even when another middleware ends the turn right after it. The rows wait in the
+    turn's `TurnUsage` (where the budgets see them at once) and are written in one insert when
+    the agent run ends; `save_usage` writes what a run left when it stopped for an approval. A
+    failure to write is logged and does not fail the turn.
     """
 
     def __init__(self, store: UsageStore, prices: Mapping[str, Price]) -> None:
@@ -274,7 +327,7 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
         handler: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]],
     ) -> ModelResponse[Any]:
         response = handler(request)
-        self._record(request, response)
+        self._count(request.runtime.context, response)
         return response
 
     async def awrap_model_call(
@@ -283,19 +336,27 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
         handler: Callable[[ModelRequest[AgentContext]], Awaitable[ModelResponse[Any]]],
     ) -> ModelResponse[Any]:
         response = await handler(request)
-        await asyncio.to_thread(self._record, request, response)
+        self._count(request.runtime.context, response)
         return response
 
-    def _record(self, request: ModelRequest[AgentContext], response: ModelResponse[Any]) -> None:
-        context = request.runtime.context
+    def after_agent(self, state: AgentState[Any], runtime: Runtime[AgentContext]) -> None:
+        if not runtime.context.usage.saved_by_owner:
+            save_usage(self.store, runtime.context)
+
+    async def aafter_agent(self, state: AgentState[Any], runtime: Runtime[AgentContext]) -> None:
+        if not runtime.context.usage.saved_by_owner:
+            await asyncio.to_thread(save_usage, self.store, runtime.context)
+
+    def _count(self, context: AgentContext, response: ModelResponse[Any]) -> None:
         for message in response.result:
             if not isinstance(message, AIMessage):
                 continue
             provider, model = model_of(message, context)
             usage = usage_of(message)
             cost = cost_usd(model, usage, self.prices)
-            try:
-                self.store.record(
+            context.usage.add(
+                usage_row(
+                    at=self.store.clock(),
                     org=org_of(context),
                     principal_id=context.principal.id,
                     session_id=context.session_id,
@@ -308,8 +369,16 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
                     cost_usd=cost.usd,
                     note=cost.note,
                 )
-            except SQLAlchemyError as exc:
-                log.warning("could not record model usage of turn %s: %s", context.turn_id, exc)
+            )
+
+
+def save_usage(store: UsageStore, context: AgentContext) -> None:
+    """Write the usage rows the turn has not written yet (a failure is logged, not raised)."""
+    rows = context.usage.take_unsaved()
+    try:
+        store.record_many(rows)
+    except SQLAlchemyError as exc:
+        log.warning("could not record model usage of turn %s: %s", context.turn_id, exc)
 
 
 def parse_since(text: str, now: datetime) -> datetime:

@@ -177,7 +177,12 @@ class _Bench:
             if checkpointed:
                 config["configurable"] = {"thread_id": session}
             try:
-                out = graph.invoke({"messages": [HumanMessage(QUESTION)]}, config, context=context)
+                out = graph.invoke(
+                    {"messages": [HumanMessage(QUESTION)]},
+                    config,
+                    context=context,
+                    durability="exit" if checkpointed else None,  # as AgentService runs
+                )
             finally:
                 context.tools.close()
             _expect(out["messages"][-1].text)

@@ -6,7 +6,9 @@ checkpointed, so a resumed session gets a fresh one built for whoever resumes it
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from hexaops.platform.core import Platform
 from hexaops.platform.domain import Principal
@@ -25,6 +27,34 @@ class Budgets:
 
 
 @dataclass
+class TurnUsage:
+    """What one turn has used, kept in memory so a model call costs no database round trip.
+
+    The budgets read the session's and organization's earlier usage once (`before`), then add
+    this turn's counts; the usage recorder queues one row per model call in `unsaved` and writes
+    them in one insert when an agent run ends — or, with `saved_by_owner`, leaves them to whoever
+    runs the turn (the agent service writes them once, when the turn ends or stops)."""
+
+    saved_by_owner: bool = False
+    calls: int = 0
+    tokens: int = 0
+    before: tuple[int, int] | None = None  # (session tokens, org tokens today) before the turn
+    unsaved: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, row: dict[str, Any]) -> None:
+        with self.lock:
+            self.calls += 1
+            self.tokens += int(row["input_tokens"]) + int(row["output_tokens"])
+            self.unsaved.append(row)
+
+    def take_unsaved(self) -> list[dict[str, Any]]:
+        with self.lock:
+            rows, self.unsaved = self.unsaved, []
+        return rows
+
+
+@dataclass
 class AgentContext:
     """One turn of one session, as one principal."""
 
@@ -35,6 +65,7 @@ class AgentContext:
     model: str
     budgets: Budgets = field(default_factory=Budgets)
     org: str | None = None  # the organization the session is about (charged for its usage)
+    usage: TurnUsage = field(default_factory=TurnUsage)
 
     @property
     def principal(self) -> Principal:

@@ -18,12 +18,13 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.errors import GraphRecursionError
-from langgraph.types import Command, Interrupt
+from langgraph.types import Command, Durability, Interrupt
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
+from hexaops.agents.accounting import UsageStore, save_usage
 from hexaops.agents.approvals import APPROVER_ROLES, AutomationPolicy, Decision
-from hexaops.agents.context import AgentContext, Budgets
+from hexaops.agents.context import AgentContext, Budgets, TurnUsage
 from hexaops.agents.events import AgentEvent, Answer, ApprovalRequested, Error, stream_events
 from hexaops.agents.graph import build_agent_graph
 from hexaops.agents.guardrails import budgets_from_settings, guardrail_middleware
@@ -69,14 +70,20 @@ class AgentService:
         policies: Sequence[AutomationPolicy] = (),
         budgets: Budgets | None = None,
         resources: dict[str, Any] | None = None,  # shared tool clients (e.g. telemetry)
+        durability: Durability = "exit",
     ) -> None:
         self.settings, self.platform = settings, platform
         choice = build_chat_model(settings) if model is None else None
         self.provider = choice.provider if choice else "custom"
         self.model_name = choice.model if choice else type(model).__name__
         self.budgets = budgets or budgets_from_settings(settings)
+        self.usage = UsageStore.of(platform)
+        # "exit": a turn is checkpointed when it ends or stops for an approval, not after every
+        # step — a chat turn is the unit of work (a turn cut short by a crash is asked again; the
+        # writes it requested are platform actions, recorded by the platform either way).
+        self.durability: Durability = durability
         if middleware is None:  # the product's default: redaction, budgets, accounting
-            middleware = guardrail_middleware(platform, settings)
+            middleware = guardrail_middleware(platform, settings, self.usage)
         self._resources = resources or {}
         url = checkpoint_url(platform)
         with psycopg.connect(url, autocommit=True) as conn:
@@ -121,15 +128,16 @@ class AgentService:
         check_message(text)
         session = session_id or uuid.uuid4().hex
         update: dict[str, Any] = {"messages": [HumanMessage(text)]}
-        values = self._values(session)
-        if values:
-            self._require_access(principal, session, values)
-            if self._interrupts(session):
+        state = self.graph.get_state(self._config(session)) if session_id else None
+        if state is not None and state.values:
+            org = self._require_access(principal, session, dict(state.values))
+            if state.interrupts:
                 yield Error(message=f"session {session} waits for an approval decision first")
                 return
         else:
-            update |= {"org": self._org_of(principal), "started_by": principal.id}
-        yield from self._run(principal, session, update, turn_id)
+            org = self._org_of(principal)
+            update |= {"org": org, "started_by": principal.id}
+        yield from self._run(principal, session, update, turn_id, org)
 
     def resume(
         self,
@@ -144,9 +152,9 @@ class AgentService:
         A pending platform action (the request has an `action_id`) is decided by an owner or
         admin only: anyone else gets Forbidden and the session keeps waiting. When the action
         was already decided elsewhere, any decision just lets the session continue with it."""
-        values = self._values(session_id)
-        self._require_access(principal, session_id, values)
-        pending = self._interrupts(session_id)
+        state = self.graph.get_state(self._config(session_id))
+        org = self._require_access(principal, session_id, dict(state.values))
+        pending = list(state.interrupts)
         if not pending:
             raise InvalidInput(f"session {session_id} has no pending approval")
         try:
@@ -166,7 +174,8 @@ class AgentService:
                 )
         # The write runs as whoever asked for it; the decider only approves.
         requester = self.platform.user(str(first.value.get("requested_by", principal.id)))
-        yield from self._run(requester, session_id, Command(resume={first.id: value}), turn_id)
+        resume: Command[Any] = Command(resume={first.id: value})
+        yield from self._run(requester, session_id, resume, turn_id, org)
 
     def may_approve(self, principal: Principal, org: str) -> bool:
         """Whether `principal` is an owner or admin of `org` (may decide its pending actions)."""
@@ -250,15 +259,21 @@ class AgentService:
             raise NotFound(f"{principal.id} belongs to no organization")
         return orgs[0].slug
 
-    def _require_access(
-        self, principal: Principal, session_id: str, values: dict[str, Any]
-    ) -> None:
+    def _require_access(self, principal: Principal, session_id: str, values: dict[str, Any]) -> str:
+        """The session's organization, if `principal` is in it; else the session is not found."""
         orgs = {o.slug for o in self.platform.organizations(principal)}
-        if not values or values.get("org") not in orgs:
+        org = values.get("org") if values else None
+        if org not in orgs:
             raise NotFound(f"session {session_id} not found")
+        return str(org)
 
     def _run(
-        self, principal: Principal, session_id: str, payload: Any, turn_id: str | None = None
+        self,
+        principal: Principal,
+        session_id: str,
+        payload: Any,
+        turn_id: str | None,
+        org: str,
     ) -> Iterator[AgentEvent]:
         tools = ToolContext.for_settings(
             self.platform, principal, self.settings, resources=dict(self._resources)
@@ -270,6 +285,8 @@ class AgentService:
             provider=self.provider,
             model=self.model_name,
             budgets=self.budgets,
+            org=org,
+            usage=TurnUsage(saved_by_owner=True),
         )
         config = self._config(session_id)
         try:
@@ -279,6 +296,7 @@ class AgentService:
                 context=context,
                 stream_mode=["messages", "updates", "custom"],
                 subgraphs=True,
+                durability=self.durability,
             )
             yield from stream_events(chunks)
             state = self.graph.get_state(config)
@@ -299,4 +317,5 @@ class AgentService:
         except GraphRecursionError:
             yield Error(message="the turn took too many steps; ask a narrower question")
         finally:
+            save_usage(self.usage, context)  # what a stop for approval (or a failure) left
             tools.close()

@@ -1,8 +1,10 @@
 """Budgets of an agent run: a turn that reaches one ends with a message, not more model calls.
 
-Before every model call `BudgetMiddleware` reads what the turn, its session and its organization
-(today, UTC) have used from the usage store (`UsageRecorder` writes it), so the limits hold across
-the supervisor and its specialists and across processes. After every model call it checks the
+Before every model call `BudgetMiddleware` checks what the turn, its session and its organization
+(today, UTC) have used: the session's and organization's earlier usage is read from the usage
+store once per turn (other turns and processes write it there), the turn's own is counted in
+memory by `UsageRecorder` (`AgentContext.usage`), so the limits hold across the supervisor and its
+specialists without a database round trip per model call. After every model call it checks the
 requested tool calls for a loop: the same tool with the same arguments asked for
 `repeated_calls` times in one turn. Either way the turn ends like LangChain's own call limits do
 (`jump_to="end"` with an assistant message that names the limit and its variable); nothing raises.
@@ -38,9 +40,18 @@ def budgets_from_settings(settings: Settings) -> Budgets:
 
 
 class UsageLedger(Protocol):
-    """Where the budgets read usage so far (`hexaops.agents.accounting.UsageStore`)."""
+    """Where the budgets read earlier usage (`hexaops.agents.accounting.UsageStore`)."""
 
-    def budget_totals(self, *, org: str | None, session_id: str, turn_id: str) -> BudgetTotals: ...
+    def usage_before_turn(self, *, org: str | None, session_id: str) -> tuple[int, int]: ...
+
+
+def turn_totals(ledger: UsageLedger, context: AgentContext, org: str | None) -> BudgetTotals:
+    """The turn's usage so far plus its session's and organization's before it."""
+    usage = context.usage
+    if usage.before is None:
+        usage.before = ledger.usage_before_turn(org=org, session_id=context.session_id)
+    session, org_day = usage.before
+    return BudgetTotals(usage.calls, usage.tokens, session + usage.tokens, org_day + usage.tokens)
 
 
 def exceeded(budgets: Budgets, totals: BudgetTotals, org: str | None) -> str | None:
@@ -95,9 +106,7 @@ class BudgetMiddleware(AgentMiddleware[AgentState[Any], AgentContext, Any]):
     ) -> dict[str, Any] | None:
         context = runtime.context
         org = org_of(context)
-        totals = self.ledger.budget_totals(
-            org=org, session_id=context.session_id, turn_id=context.turn_id
-        )
+        totals = turn_totals(self.ledger, context, org)
         message = exceeded(context.budgets, totals, org)
         if message is None:
             return None
