@@ -14,7 +14,14 @@ from hexaops.agents.bench import GOAL_P95_OVERHEAD_MS, GOAL_RATIO, _arrivals, be
 def report() -> dict[str, Any]:
     said: list[str] = []
     out = bench_agents(
-        turns=3, rate=5, seconds=1, burst=6, model_seconds=0.05, variants=True, progress=said.append
+        turns=3,
+        rate=5,
+        seconds=1,
+        burst=6,
+        model_seconds=0.05,
+        variants=True,
+        processes=1,
+        progress=said.append,
     )
     out["_said"] = said
     return out
@@ -57,6 +64,7 @@ def test_load_and_burst_account_for_every_turn(report: dict[str, Any]) -> None:
     for part, turns in [("open_loop", arrivals), ("burst", 6)]:
         for name, model_time in [("baseline", 0.1), ("ours", 0.15)]:
             row = report[part][name]
+            assert row["processes"] == report["processes"] == 1
             assert row["turns"] == turns
             assert row["completed"] + row["lost"] == turns
             assert row["lost"] == row["errors"] + row["timed_out"] == 0, row["first_errors"]

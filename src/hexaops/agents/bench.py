@@ -20,23 +20,26 @@ Three measurements (the issue's goals in parentheses):
 3. a burst of `burst` sessions released at once (all complete; p95 overhead beside the
    baseline's).
 
-Concurrency is a thread pool over the sync graph, not asyncio: the supervisor node, the tools
-and the guardrails' database calls are synchronous, so under `ainvoke` they would run in the
-event loop's default executor (min(32, CPUs + 4) threads: 6 here) and cap throughput at a few
-turns per second; threads are the path `AgentService` serves, and the model's waits (sleeps, as
-a provider's network waits) release the GIL.
+The loads are served as the API serves them: one serving process per usable CPU (the GIL makes
+one process one core), each running turns on a thread pool over the sync graph — not asyncio:
+the supervisor node, the tools and the guardrails' database calls are synchronous, so under
+`ainvoke` they would queue for the event loop's small default executor; the model's waits
+(sleeps, as a provider's network waits) release the GIL. Arrivals are spread round robin.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import queue
 import random
 import statistics
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any, Final
 
@@ -284,81 +287,150 @@ def _arrivals(rate: float, seconds: float, seed: int) -> list[float]:
         out.append(at)
 
 
-def _open_loop(
-    contender: Contender,
-    arrivals: list[float],
-    model_seconds: float,
-    timeout: float,
-    say: Progress = lambda _: None,
-) -> dict[str, Any]:
-    """Start each turn at its arrival time whatever the others do; latency counts from the
-    arrival, so a backlog (threads, CPU, database) shows as overhead. A turn not started or not
-    finished within `timeout` seconds beyond its model time is lost (timed out)."""
-    overheads: list[float] = []
-    errors: list[str] = []
-    timed_out = [0]
-    lock = threading.Lock()
-    model_time = contender.model_calls * model_seconds
+@dataclass(frozen=True)
+class _Served:
+    """Where and how the serving processes of the load measurements run."""
 
-    def run(arrival: float) -> None:
-        if time.perf_counter() - arrival > timeout:  # waited too long for a thread
-            with lock:
-                timed_out[0] += 1
-            return
+    url: str
+    home: str
+    processes: int
+    model_seconds: float
+    timeout: float
+
+
+_Result = tuple[int, int, str, float | str | None]  # (run, turn, ok|error|timeout|ready, detail)
+
+
+def _serve(
+    kind: str,
+    served: _Served,
+    threads: int,
+    inbox: Queue[tuple[int, int, float] | None],
+    outbox: Queue[_Result],
+) -> None:
+    """A serving process: one contender (`baseline` or `ours`) on its own engine, running each
+    turn it is handed on a thread of its own (a sync LangGraph run holds its thread)."""
+    engine = create_engine(served.url, pool_size=threads, max_overflow=threads)
+    platform = Platform(engine, SandboxDriver(engine))
+    bench = _Bench(platform, Settings(home=Path(served.home), database_url=served.url))
+    model = BenchModel(latency=served.model_seconds)
+    contender = bench.ours(model) if kind == "ours" else bench.baseline(model)
+    model_time = contender.model_calls * served.model_seconds
+    try:
+        contender.turn()  # warm up before saying ready
+        outbox.put((-1, -1, "ready", None))
+
+        def run(run_id: int, index: int, arrival: float) -> None:
+            if time.perf_counter() - arrival > served.timeout:  # waited too long for a thread
+                outbox.put((run_id, index, "timeout", None))
+                return
+            try:
+                contender.turn()
+            except Exception as exc:  # a lost turn, whatever broke
+                outbox.put((run_id, index, "error", f"{type(exc).__name__}: {exc}"[:300]))
+                return
+            overhead = time.perf_counter() - arrival - model_time
+            status = "timeout" if overhead > served.timeout else "ok"
+            outbox.put((run_id, index, status, overhead))
+
+        with ThreadPoolExecutor(threads, thread_name_prefix=f"bench-{kind}") as pool:
+            while (item := inbox.get()) is not None:
+                pool.submit(run, *item)
+    finally:
+        bench.close()
+        engine.dispose()
+
+
+class _ServingPool:
+    """`served.processes` serving processes of one contender, reused by the load runs."""
+
+    def __init__(self, kind: str, model_calls: int, served: _Served) -> None:
+        self.kind, self.model_calls, self.served = kind, model_calls, served
+        ctx = multiprocessing.get_context("spawn")  # no forked threads or database connections
+        self.outbox: Queue[_Result] = ctx.Queue()
+        self.inboxes: list[Queue[tuple[int, int, float] | None]] = [
+            ctx.Queue() for _ in range(served.processes)
+        ]
+        threads = max(1, MAX_TURNS_IN_FLIGHT // served.processes)
+        self.procs = [
+            ctx.Process(target=_serve, args=(kind, served, threads, inbox, self.outbox))
+            for inbox in self.inboxes
+        ]
+        self.runs = 0
+        for proc in self.procs:
+            proc.daemon = True
+            proc.start()
         try:
-            contender.turn()
-        except Exception as exc:  # a lost turn, whatever broke
-            with lock:
-                errors.append(f"{type(exc).__name__}: {exc}"[:300])
-            return
-        overhead = time.perf_counter() - arrival - model_time
-        with lock:
-            if overhead > timeout:
-                timed_out[0] += 1
-            else:
-                overheads.append(overhead)
+            for _ in self.procs:
+                *_, status, detail = self.outbox.get(timeout=300)
+                if status != "ready":
+                    raise RuntimeError(f"a serving process failed to start: {detail}")
+        except BaseException:
+            self.close()
+            raise
 
-    # A thread per turn in flight, capped: a sync LangGraph run starts executor threads of its own
-    # (the graph's, each subgraph's), so thousands of turns in flight thrash the machine; turns
-    # beyond the cap queue, and those queued longer than `timeout` are lost.
-    workers = min(max(len(arrivals), 1), MAX_TURNS_IN_FLIGHT)
-    start = heartbeat = time.perf_counter()
+    def close(self) -> None:
+        for inbox in self.inboxes:
+            inbox.put(None)
+        for proc in self.procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.terminate()
 
-    def report_progress(submitted: int) -> None:
-        with lock:
-            done, failed = len(overheads), len(errors) + timed_out[0]
-        say(
-            f"  {contender.name} at {time.perf_counter() - start:.0f} s: {submitted} started, "
-            f"{done} done, {failed} lost, {threading.active_count()} threads"
-        )
-
-    with ThreadPoolExecutor(workers, thread_name_prefix=f"bench-{contender.name}") as pool:
-        for n, offset in enumerate(arrivals, 1):
+    def open_loop(self, arrivals: list[float], say: Progress) -> dict[str, Any]:
+        """Start each turn at its arrival time whatever the others do, round robin over the
+        processes. Latency counts from the arrival, so a backlog (threads, CPU, database) shows
+        as overhead; a turn not started or not finished within `timeout` seconds beyond its
+        model time is lost. `perf_counter` is the system's monotonic clock in every process."""
+        self.runs += 1
+        run_id, served = self.runs, self.served
+        overheads: list[float] = []
+        errors: list[str] = []
+        timed_out = 0
+        start = heartbeat = time.perf_counter()
+        for n, offset in enumerate(arrivals):
             delay = start + offset - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            pool.submit(run, start + offset)
+            self.inboxes[n % len(self.inboxes)].put((run_id, n, start + offset))
             if time.perf_counter() - heartbeat >= 10:
                 heartbeat = time.perf_counter()
-                report_progress(n)
+                say(f"  {self.kind} at {heartbeat - start:.0f} s: {n + 1} started")
         submitted = time.perf_counter() - start
-        report_progress(len(arrivals))
-    lost = len(errors) + timed_out[0]
-    return {
-        "name": contender.name,
-        "turns": len(arrivals),
-        "completed": len(overheads),
-        "lost": lost,
-        "errors": len(errors),
-        "timed_out": timed_out[0],
-        "first_errors": sorted(set(errors))[:3],
-        "model_seconds_per_turn": round(model_time, 3),
-        "p50_overhead_ms": _ms(statistics.median(overheads)) if overheads else None,
-        "p95_overhead_ms": _ms(_p95(overheads)) if overheads else None,
-        "max_overhead_ms": _ms(max(overheads)) if overheads else None,
-        "scheduling_seconds": round(submitted, 3),
-        "seconds": round(time.perf_counter() - start, 3),
-    }
+        model_time = self.model_calls * served.model_seconds
+        deadline = time.perf_counter() + model_time + served.timeout + 30
+        pending = set(range(len(arrivals)))
+        while pending and time.perf_counter() < deadline:
+            try:
+                got_run, index, status, detail = self.outbox.get(timeout=1)
+            except queue.Empty:
+                continue
+            if got_run != run_id:  # a straggler of an earlier run, already counted lost
+                continue
+            pending.discard(index)
+            if status == "ok":
+                overheads.append(float(detail or 0.0))
+            elif status == "error":
+                errors.append(str(detail))
+            else:
+                timed_out += 1
+        timed_out += len(pending)  # never answered
+        return {
+            "name": self.kind,
+            "processes": served.processes,
+            "turns": len(arrivals),
+            "completed": len(overheads),
+            "lost": len(errors) + timed_out,
+            "errors": len(errors),
+            "timed_out": timed_out,
+            "first_errors": sorted(set(errors))[:3],
+            "model_seconds_per_turn": round(model_time, 3),
+            "p50_overhead_ms": _ms(statistics.median(overheads)) if overheads else None,
+            "p95_overhead_ms": _ms(_p95(overheads)) if overheads else None,
+            "max_overhead_ms": _ms(max(overheads)) if overheads else None,
+            "scheduling_seconds": round(submitted, 3),
+            "seconds": round(time.perf_counter() - start, 3),
+        }
 
 
 # -- the benchmark ---------------------------------------------------------------------
@@ -373,13 +445,15 @@ def bench_agents(
     turn_timeout: float = 30.0,
     variants: bool = True,
     seed_value: int = 7,
+    processes: int | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Run the three measurements on a throw-away embedded PostgreSQL; a JSON-able report.
 
     The full run (the issue's) is the default: 200 sequential turns, 100 turns/s for 60 s,
     a burst of 500, a 1 s model. Set `turns`, `rate` or `burst` to 0 to skip a part. A loaded
-    turn taking `turn_timeout` seconds beyond its model time is lost."""
+    turn taking `turn_timeout` seconds beyond its model time is lost. Loads are served by
+    `processes` processes (default: one per usable CPU), each contender alike."""
     say = progress or (lambda _: None)
     with scratch_postgres("hexaops-bench-agents-") as (home, server_url):
         url = sqlalchemy_url(server_url)
@@ -390,18 +464,16 @@ def bench_agents(
             seed(platform)
             settings = Settings(home=Path(home), database_url=url)
             bench = _Bench(platform, settings)
+            served = _Served(
+                url,
+                str(home),
+                processes or len(os.sched_getaffinity(0)),
+                model_seconds,
+                turn_timeout,
+            )
             try:
                 return _measure(
-                    bench,
-                    turns,
-                    rate,
-                    seconds,
-                    burst,
-                    model_seconds,
-                    turn_timeout,
-                    variants,
-                    seed_value,
-                    say,
+                    bench, served, turns, rate, seconds, burst, variants, seed_value, say
                 )
             finally:
                 bench.close()
@@ -411,12 +483,11 @@ def bench_agents(
 
 def _measure(
     bench: _Bench,
+    served: _Served,
     turns: int,
     rate: float,
     seconds: float,
     burst: int,
-    model_seconds: float,
-    turn_timeout: float,
     variants: bool,
     seed_value: int,
     say: Progress,
@@ -452,12 +523,24 @@ def _measure(
         }
         verdicts["overhead_ratio"] = ratio <= GOAL_RATIO
 
-    slow = BenchModel(latency=model_seconds)
-    loaded = [bench.baseline(slow), bench.ours(slow)] if (rate and seconds) or burst else []
-    if rate and seconds:
-        arrivals = _arrivals(rate, seconds, seed_value)
-        say(f"open loop: {len(arrivals)} Poisson arrivals at {rate}/s for {seconds} s")
-        load = {c.name: _open_loop(c, arrivals, model_seconds, turn_timeout, say) for c in loaded}
+    load: dict[str, dict[str, Any]] = {}
+    spike: dict[str, dict[str, Any]] = {}
+    arrivals = _arrivals(rate, seconds, seed_value) if rate and seconds else []
+    for kind, model_calls in (("baseline", 2), ("ours", 3)):  # model calls per turn, by script
+        if not arrivals and not burst:
+            break
+        say(f"starting {served.processes} serving process(es) for {kind}")
+        pool = _ServingPool(kind, model_calls, served)
+        try:
+            if arrivals:
+                say(f"open loop, {kind}: {len(arrivals)} Poisson arrivals at {rate}/s, {seconds} s")
+                load[kind] = pool.open_loop(arrivals, say)
+            if burst:
+                say(f"burst, {kind}: {burst} sessions at once")
+                spike[kind] = pool.open_loop([0.0] * burst, say)
+        finally:
+            pool.close()
+    if load:
         report["open_loop"] = {"rate": rate, "seconds": seconds, **load}
         ours_load = load["ours"]
         verdicts["p95_overhead_under_load"] = (
@@ -467,17 +550,14 @@ def _measure(
         verdicts["no_lost_turns_under_load"] = ours_load["lost"] == 0
         for name, row in load.items():
             say(f"  {name}: p95 overhead {row['p95_overhead_ms']} ms, lost {row['lost']}")
-    if burst:
-        say(f"burst: {burst} sessions at once")
-        spike = {
-            c.name: _open_loop(c, [0.0] * burst, model_seconds, turn_timeout, say) for c in loaded
-        }
+    if spike:
         report["burst"] = {"sessions": burst, **spike}
         verdicts["burst_all_complete"] = spike["ours"]["completed"] == burst
         for name, row in spike.items():
             say(f"  {name}: completed {row['completed']}, p95 {row['p95_overhead_ms']} ms")
-    report["model_seconds"] = model_seconds
-    report["turn_timeout_seconds"] = turn_timeout
+    report["model_seconds"] = served.model_seconds
+    report["turn_timeout_seconds"] = served.timeout
+    report["processes"] = served.processes
     report["verdicts"] = verdicts
     report["goals_met"] = all(verdicts.values()) if verdicts else None
     return report

@@ -278,6 +278,10 @@ def agents_bench(
     model_seconds: Annotated[
         float, typer.Option("--model-seconds", min=0, max=60, help="Scripted model latency.")
     ] = 1.0,
+    processes: Annotated[
+        int | None,
+        typer.Option("--processes", min=1, max=64, help="Serving processes (default: CPUs)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The agent team against a bare create_agent loop over the same tool, with a scripted model
@@ -292,6 +296,7 @@ def agents_bench(
             seconds=seconds,
             burst=burst,
             model_seconds=model_seconds,
+            processes=processes,
             progress=None if as_json else status.update,
         )
     if as_json:
@@ -336,6 +341,6 @@ def _print_agents_bench(result: dict[str, Any]) -> None:
             say(
                 f"  {label} ({what}), {side:<8} {f['completed']}/{f['turns']} completed, "
                 f"{f['lost']} lost; overhead beyond model time p50 {f['p50_overhead_ms']} ms, "
-                f"p95 {f['p95_overhead_ms']} ms"
+                f"p95 {f['p95_overhead_ms']} ms ({f['processes']} serving processes)"
             )
     say(f"  verdicts: {result['verdicts']} — all goals {verdict(result['goals_met'])}")
