@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
+from langgraph.types import Interrupt
 from pydantic import BaseModel, Field, TypeAdapter
 
 from hexaops.agents.quoting import unquote_tool_result
@@ -91,7 +93,7 @@ def stream_events(chunks: Iterable[Any]) -> Iterator[AgentEvent]:
     """Events from `graph.stream(..., stream_mode=["messages", "updates", "custom"],
     subgraphs=True)`: tokens as the model writes, tool calls and results from the specialists'
     updates, the routing from the top graph's updates, middleware notices from `custom`. The
-    turn's end (answer or approval) is read from the state afterwards (see service.py)."""
+    turn's end (answer or approval) is kept by `TurnEnd` (see service.py)."""
     for namespace, mode, data in chunks:
         if mode == "messages":
             message, _meta = data
@@ -124,3 +126,35 @@ def _updates(namespace: tuple[str, ...], data: dict[str, Any]) -> Iterator[Agent
                     status=str(fields.get("status", message.status)),
                     summary=str(fields.get("summary", message.content))[:500],
                 )
+
+
+@dataclass
+class TurnEnd:
+    """How a turn ended, read from the top graph's updates as they stream past (`observe`), so
+    the service need not read the checkpoint back: the interrupts, the last assistant message
+    and the specialist the supervisor picked (None: it answered itself; unset: it did not run,
+    as in a resumed turn)."""
+
+    interrupts: list[Interrupt] = field(default_factory=list)
+    last: AIMessage | None = None
+    specialist: str | None = None
+    routed: bool = False
+
+    def observe(self, chunks: Iterable[Any]) -> Iterator[Any]:
+        for chunk in chunks:
+            namespace, mode, data = chunk
+            if mode == "updates" and not namespace and isinstance(data, dict):
+                self._top_update(data)
+            yield chunk
+
+    def _top_update(self, data: dict[str, Any]) -> None:
+        for node, update in data.items():
+            if node == "__interrupt__":
+                self.interrupts.extend(update)
+            elif isinstance(update, dict):
+                if "specialist" in update:
+                    self.specialist, self.routed = update["specialist"], True
+                messages = update.get("messages") or []
+                for message in messages if isinstance(messages, list) else [messages]:
+                    if isinstance(message, AIMessage):
+                        self.last = message

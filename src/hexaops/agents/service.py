@@ -25,7 +25,14 @@ from pydantic import ValidationError
 from hexaops.agents.accounting import UsageStore, save_usage
 from hexaops.agents.approvals import APPROVER_ROLES, AutomationPolicy, Decision
 from hexaops.agents.context import AgentContext, Budgets, TurnUsage
-from hexaops.agents.events import AgentEvent, Answer, ApprovalRequested, Error, stream_events
+from hexaops.agents.events import (
+    AgentEvent,
+    Answer,
+    ApprovalRequested,
+    Error,
+    TurnEnd,
+    stream_events,
+)
 from hexaops.agents.graph import build_agent_graph
 from hexaops.agents.guardrails import budgets_from_settings, guardrail_middleware
 from hexaops.agents.providers import build_chat_model
@@ -175,7 +182,8 @@ class AgentService:
         # The write runs as whoever asked for it; the decider only approves.
         requester = self.platform.user(str(first.value.get("requested_by", principal.id)))
         resume: Command[Any] = Command(resume={first.id: value})
-        yield from self._run(requester, session_id, resume, turn_id, org)
+        specialist = state.values.get("specialist")
+        yield from self._run(requester, session_id, resume, turn_id, org, specialist)
 
     def may_approve(self, principal: Principal, org: str) -> bool:
         """Whether `principal` is an owner or admin of `org` (may decide its pending actions)."""
@@ -274,6 +282,7 @@ class AgentService:
         payload: Any,
         turn_id: str | None,
         org: str,
+        specialist: str | None = None,  # who is answering a resumed turn
     ) -> Iterator[AgentEvent]:
         tools = ToolContext.for_settings(
             self.platform, principal, self.settings, resources=dict(self._resources)
@@ -298,18 +307,17 @@ class AgentService:
                 subgraphs=True,
                 durability=self.durability,
             )
-            yield from stream_events(chunks)
-            state = self.graph.get_state(config)
-            if state.interrupts:
-                first = state.interrupts[0]
+            end = TurnEnd()
+            yield from stream_events(end.observe(chunks))
+            if end.interrupts:
+                first = end.interrupts[0]
                 yield ApprovalRequested(
                     session_id=session_id, interrupt_id=first.id, request=dict(first.value)
                 )
                 return
-            last = state.values["messages"][-1]
             yield Answer(
-                text=last.text if isinstance(last, AIMessage) else "",
-                specialist=state.values.get("specialist"),
+                text=end.last.text if end.last is not None else "",
+                specialist=end.specialist if end.routed else specialist,
                 session_id=session_id,
             )
         except PlatformError as exc:  # incl. ProviderUnavailable / ProviderRejected
