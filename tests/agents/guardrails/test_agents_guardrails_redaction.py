@@ -135,6 +135,28 @@ def test_content_blocks_are_redacted_and_clean_messages_are_not_copied() -> None
     assert redact_message(clean) is clean
 
 
+def test_tool_call_arguments_are_redacted_for_the_model() -> None:
+    call = {
+        "name": "platform_application_deploy",
+        "args": {
+            "env": {"DB_PASSWORD": "hunter2", "LOG_LEVEL": "debug"},
+            "command": ["run", "--url", "postgresql://shop:pa55word@db:5432/shop"],
+            "api_key": "k",
+            "replicas": 3,
+        },
+        "id": "c1",
+    }
+    message = AIMessage(content="", tool_calls=[call])
+    args = redact_message(message).tool_calls[0]["args"]
+    assert args["env"] == {"DB_PASSWORD": "[REDACTED:db_password]", "LOG_LEVEL": "debug"}
+    assert args["command"][2] == "postgresql://shop:[REDACTED:password]@db:5432/shop"
+    assert args["api_key"] == "[REDACTED:api_key]"
+    assert args["replicas"] == 3
+    assert message.tool_calls[0]["args"]["env"]["DB_PASSWORD"] == "hunter2"  # state keeps it
+    clean = AIMessage(content="", tool_calls=[{"name": "diagnose", "args": {"a": 1}, "id": "c"}])
+    assert redact_message(clean) is clean
+
+
 def test_the_model_sees_redacted_messages_and_the_history_keeps_the_originals(
     agent_context: Callable[..., AgentContext],
 ) -> None:

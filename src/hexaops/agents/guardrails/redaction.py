@@ -191,12 +191,34 @@ def _redact_content(content: str | list[str | dict[str, Any]]) -> str | list[str
     return blocks
 
 
+_SECRET_KEY = re.compile(r"(?:password|passwd|passphrase|" + _SECRET_NAME + r")", re.IGNORECASE)
+
+
+def redact_args(value: Any, key: str = "") -> Any:
+    """Tool-call arguments with secrets redacted: any string under a secret-like key (password,
+    token, api_key…) whole, and secrets inside every other string."""
+    if isinstance(value, str):
+        return f"[REDACTED:{key.lower()}]" if key and _SECRET_KEY.search(key) else redact(value)
+    if isinstance(value, dict):
+        return {k: redact_args(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_args(v, key) for v in value]
+    return value
+
+
 def redact_message(message: _Message) -> _Message:
-    """A copy of `message` with redacted text, or the message itself when it holds no secret."""
+    """A copy of `message` with redacted text and tool-call arguments, or the message itself
+    when it holds no secret."""
+    update: dict[str, Any] = {}
     content = _redact_content(message.content)
-    if content == message.content:
-        return message
-    return message.model_copy(update={"content": content})
+    if content != message.content:
+        update["content"] = content
+    calls = getattr(message, "tool_calls", None)
+    if calls:
+        redacted = [{**call, "args": redact_args(call["args"])} for call in calls]
+        if redacted != calls:
+            update["tool_calls"] = redacted
+    return message.model_copy(update=update) if update else message
 
 
 class SecretRedactionMiddleware(AgentMiddleware[AgentState[Any], AgentContext, Any]):
