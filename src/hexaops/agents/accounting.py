@@ -18,7 +18,6 @@ from typing import Any
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain.agents.middleware.types import AgentState
 from langchain_core.messages import AIMessage
-from langgraph.runtime import Runtime
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Engine, false, func, insert, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -310,9 +309,9 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
     """Records the usage and cost of every model call of a run in `store`.
 
     It wraps the model call rather than reading state afterwards, so it counts exactly what each
-    call returned even when another middleware ends the turn right after it. The rows wait in the
-    turn's `TurnUsage` (where the budgets see them at once) and are written in one insert when
-    the agent run ends; `save_usage` writes what a run left when it stopped for an approval. A
+    call returned even when another middleware ends the turn right after it. The turn's
+    `TurnUsage` counts them (the budgets read it); the rows are written at once, or, when the
+    turn's owner saves them (`saved_by_owner`: the agent service), in one insert per turn. A
     failure to write is logged and does not fail the turn.
     """
 
@@ -328,6 +327,7 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
     ) -> ModelResponse[Any]:
         response = handler(request)
         self._count(request.runtime.context, response)
+        self._save_unless_owned(request.runtime.context)
         return response
 
     async def awrap_model_call(
@@ -337,15 +337,12 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
     ) -> ModelResponse[Any]:
         response = await handler(request)
         self._count(request.runtime.context, response)
+        await asyncio.to_thread(self._save_unless_owned, request.runtime.context)
         return response
 
-    def after_agent(self, state: AgentState[Any], runtime: Runtime[AgentContext]) -> None:
-        if not runtime.context.usage.saved_by_owner:
-            save_usage(self.store, runtime.context)
-
-    async def aafter_agent(self, state: AgentState[Any], runtime: Runtime[AgentContext]) -> None:
-        if not runtime.context.usage.saved_by_owner:
-            await asyncio.to_thread(save_usage, self.store, runtime.context)
+    def _save_unless_owned(self, context: AgentContext) -> None:
+        if not context.usage.saved_by_owner:
+            save_usage(self.store, context)
 
     def _count(self, context: AgentContext, response: ModelResponse[Any]) -> None:
         for message in response.result:

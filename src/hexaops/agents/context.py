@@ -7,6 +7,7 @@ checkpointed, so a resumed session gets a fresh one built for whoever resumes it
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,14 +33,15 @@ class TurnUsage:
 
     The budgets read the session's and organization's earlier usage once (`before`), then add
     this turn's counts; the usage recorder queues one row per model call in `unsaved` and writes
-    them in one insert when an agent run ends — or, with `saved_by_owner`, leaves them to whoever
-    runs the turn (the agent service writes them once, when the turn ends or stops)."""
+    it at once — or, with `saved_by_owner`, leaves the rows to whoever runs the turn (the agent
+    service writes them in one insert when the turn ends or stops for an approval)."""
 
     saved_by_owner: bool = False
     calls: int = 0
     tokens: int = 0
     before: tuple[int, int] | None = None  # (session tokens, org tokens today) before the turn
     unsaved: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: Counter[str] = field(default_factory=Counter)  # name + args asked for: loops
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, row: dict[str, Any]) -> None:

@@ -6,21 +6,20 @@ store once per turn (other turns and processes write it there), the turn's own i
 memory by `UsageRecorder` (`AgentContext.usage`), so the limits hold across the supervisor and its
 specialists without a database round trip per model call. After every model call it checks the
 requested tool calls for a loop: the same tool with the same arguments asked for
-`repeated_calls` times in one turn. Either way the turn ends like LangChain's own call limits do
-(`jump_to="end"` with an assistant message that names the limit and its variable); nothing raises.
+`repeated_calls` times in one turn. Either way the turn ends with an assistant message that names
+the limit and its variable; nothing raises.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
-from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from langchain.agents.middleware import AgentMiddleware
-from langchain.agents.middleware.types import AgentState, hook_config
+from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
+from langchain.agents.middleware.types import AgentState
 from langchain_core.messages import AIMessage, ToolMessage
-from langgraph.runtime import Runtime
 
 from hexaops.agents.accounting import BudgetTotals, org_of
 from hexaops.agents.context import AgentContext, Budgets
@@ -89,48 +88,58 @@ class BudgetMiddleware(AgentMiddleware[AgentState[Any], AgentContext, Any]):
     """Ends a turn when its steps, tokens, its session's or organization's tokens are used up,
     or when the model loops on one tool call. Limits come from `runtime.context.budgets`.
 
-    One instance may serve several agents of a graph: loop counts are kept per turn id (the most
-    recent `max_turns` turns).
+    It only wraps the model call (no graph nodes of its own, so it adds no steps to a run):
+    over a budget, the call is not made and the turn's answer says which limit it reached; a
+    reply repeating a tool call too often ends the turn the same way, its calls answered as not
+    run so the history stays valid for the next turn.
     """
 
-    def __init__(self, ledger: UsageLedger, *, max_turns: int = 1024) -> None:
+    def __init__(self, ledger: UsageLedger) -> None:
         super().__init__()
         self.ledger = ledger
-        self.max_turns = max_turns
-        self._calls: OrderedDict[str, Counter[str]] = OrderedDict()
-        self._lock = threading.Lock()
 
-    @hook_config(can_jump_to=["end"])
-    def before_model(
-        self, state: AgentState[Any], runtime: Runtime[AgentContext]
-    ) -> dict[str, Any] | None:
-        context = runtime.context
+    def wrap_model_call(
+        self,
+        request: ModelRequest[AgentContext],
+        handler: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]],
+    ) -> ModelResponse[Any]:
+        ending = self._over_budget(request.runtime.context)
+        if ending is not None:
+            return ModelResponse(result=[ending])
+        return self._unless_looping(request.runtime.context, handler(request))
+
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[AgentContext],
+        handler: Callable[[ModelRequest[AgentContext]], Awaitable[ModelResponse[Any]]],
+    ) -> ModelResponse[Any]:
+        ending = await asyncio.to_thread(self._over_budget, request.runtime.context)
+        if ending is not None:
+            return ModelResponse(result=[ending])
+        return self._unless_looping(request.runtime.context, await handler(request))
+
+    def _over_budget(self, context: AgentContext) -> AIMessage | None:
         org = org_of(context)
-        totals = turn_totals(self.ledger, context, org)
-        message = exceeded(context.budgets, totals, org)
-        if message is None:
-            return None
-        return {"jump_to": "end", "messages": [_ending(message, "limit")]}
+        message = exceeded(context.budgets, turn_totals(self.ledger, context, org), org)
+        return None if message is None else _ending(message, "limit")
 
-    @hook_config(can_jump_to=["end"])
-    def after_model(
-        self, state: AgentState[Any], runtime: Runtime[AgentContext]
-    ) -> dict[str, Any] | None:
-        last = state["messages"][-1] if state["messages"] else None
-        if not isinstance(last, AIMessage) or not last.tool_calls:
-            return None
-        context = runtime.context
+    def _unless_looping(
+        self, context: AgentContext, response: ModelResponse[Any]
+    ) -> ModelResponse[Any]:
+        reply = next((m for m in response.result if isinstance(m, AIMessage)), None)
+        if reply is None or not reply.tool_calls:
+            return response
         limit = context.budgets.repeated_calls
         looping: str | None = None
-        with self._lock:
-            counts = self._turn(context.turn_id)
-            for call in last.tool_calls:
+        with context.usage.lock:
+            counts = context.usage.tool_calls
+            for call in reply.tool_calls:
                 key = call["name"] + " " + json.dumps(call["args"], sort_keys=True, default=str)
                 counts[key] += 1
                 if counts[key] >= limit and looping is None:
                     looping = call["name"]
         if looping is None:
-            return None
+            return response
         text = (
             f"This turn stopped: the tool {looping} was asked for {limit} times with the same "
             f"arguments (HEXAOPS_AGENT_REPEATED_CALLS), which looks like a loop. The results so "
@@ -144,17 +153,7 @@ class BudgetMiddleware(AgentMiddleware[AgentState[Any], AgentContext, Any]):
                 name=call["name"],
                 status="error",
             )
-            for call in last.tool_calls
+            for call in reply.tool_calls
             if call.get("id")
         ]
-        return {"jump_to": "end", "messages": [*skipped, _ending(text, "repeated_calls")]}
-
-    def _turn(self, turn_id: str) -> Counter[str]:
-        counts = self._calls.get(turn_id)
-        if counts is None:
-            counts = self._calls[turn_id] = Counter()
-            while len(self._calls) > self.max_turns:
-                self._calls.popitem(last=False)
-        else:
-            self._calls.move_to_end(turn_id)
-        return counts
+        return ModelResponse(result=[reply, *skipped, _ending(text, "repeated_calls")])
