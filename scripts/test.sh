@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 # Real components the tests start themselves.
 ensure_apt prometheus prometheus promtool
+ensure_apt nats-server nats-server   # the event bus's JetStream tests
+ensure_apt chromium chromium         # the browser chat's end-to-end test (Playwright)
 sync_env
 echo "==> ruff" >&2
 .venv/bin/ruff check src tests
