@@ -107,8 +107,13 @@ def build_agent_graph(
                 if target in names:
                     return Command(goto=target, update={"specialist": target})
         reply = next((m for m in reversed(new) if isinstance(m, AIMessage)), None)
-        text = reply.text if reply is not None else "How can I help?"
-        return Command(goto=END, update={"messages": [AIMessage(text)], "specialist": None})
+        # The reply's id tells the message stream it already streamed these tokens.
+        answer = (
+            AIMessage(reply.text, id=reply.id)
+            if reply is not None
+            else AIMessage("How can I help?")
+        )
+        return Command(goto=END, update={"messages": [answer], "specialist": None})
 
     builder: StateGraph[TurnState, AgentContext, TurnState, TurnState] = StateGraph(
         TurnState, context_schema=AgentContext

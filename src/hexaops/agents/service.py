@@ -45,6 +45,7 @@ from hexaops.settings import Settings
 from hexaops.tools.context import ToolContext
 
 SCHEMA: Final = "agent_sessions"
+_SETUP_LOCK: Final = 0x6865786170  # advisory lock key ("hexap") of the checkpoint tables' setup
 MAX_MESSAGE_CHARS: Final = 8000  # a question longer than this is a paste, not a question
 
 
@@ -92,18 +93,21 @@ class AgentService:
         if middleware is None:  # the product's default: redaction, budgets, accounting
             middleware = guardrail_middleware(platform, settings, self.usage)
         self._resources = resources or {}
-        url = checkpoint_url(platform)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         self._conn = psycopg.connect(
-            url,
+            checkpoint_url(platform),
             autocommit=True,
             prepare_threshold=0,
             row_factory=dict_row,
             options=f"-c search_path={SCHEMA}",
         )
         self.checkpointer = PostgresSaver(self._conn)
-        self.checkpointer.setup()
+        # Processes starting together (API replicas, workers) take turns creating the tables.
+        self._conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
+        try:
+            self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            self.checkpointer.setup()
+        finally:
+            self._conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
         self.graph = build_agent_graph(
             model or choice.chat_model,  # type: ignore[union-attr]
             middleware=middleware,

@@ -1,4 +1,5 @@
-"""The service charges every model call of a turn, also of a turn that stopped for approval."""
+"""The service charges every model call of a turn (also one stopped for approval) and streams
+an answer once."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from agents_graph_support import ScriptedModel
 
 from hexaops.agents.accounting import UsageStore
-from hexaops.agents.events import Answer, ApprovalRequested
+from hexaops.agents.events import Answer, ApprovalRequested, Token
 from hexaops.agents.service import AgentService
 from hexaops.platform.core import Platform
 from hexaops.platform.domain import Principal
@@ -51,3 +52,14 @@ def test_each_turn_of_a_session_is_charged_to_the_sessions_organization(
     assert isinstance(again, Answer)
     report = UsageStore.of(platform).report(owner, org="acme", session_id=first.session_id)
     assert report.total.calls == 6  # two turns of supervisor, tool call, answer
+
+
+def test_the_supervisors_own_answer_streams_once(
+    service_for: Callable[..., AgentService], owner: Principal
+) -> None:
+    events = list(service_for(MODEL).ask(owner, "hello there"))
+    answer = events[-1]
+    assert isinstance(answer, Answer)
+    assert answer.specialist is None
+    tokens = "".join(e.text for e in events if isinstance(e, Token))
+    assert tokens == answer.text == "Hello! Ask me about your workspaces."
