@@ -160,6 +160,62 @@ class Settings(BaseSettings):
         description="OpenAI's usual key variable (provider auto and openai).",
     )
 
+    # HTTP API (hexaops.ui.api, `hexaops serve`).
+    oidc_issuer: str | None = Field(
+        default=None, description="OIDC issuer URL; tokens must carry it as `iss`."
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="Expected `aud` of OIDC tokens (required with an issuer)."
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None,
+        description="JWKS URL; unset: discovered from the issuer's OpenID configuration.",
+    )
+    oidc_email_claim: str = Field(
+        default="email", description="Claim naming the platform user (an email)."
+    )
+    dev_login: bool | None = Field(
+        default=None,
+        description="Accept the demo's dev-login tokens; unset: on only in the embedded demo "
+        "(no OIDC issuer, no DATABASE_URL).",
+    )
+    api_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body the API accepts."
+    )
+    api_turn_workers: int = Field(
+        default=64, ge=1, le=1024, description="Agent turns the API runs at once (threads)."
+    )
+    otel_exporter: Literal["none", "console", "otlp"] = Field(
+        default="none",
+        description="Where traces of agent turns go (otlp: configured by OTEL_EXPORTER_OTLP_*).",
+    )
+
+    # Browser chat and Slack bot (hexaops.ui.chat, hexaops.ui.slack).
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach the hexaops web app (Slack links to the browser chat).",
+    )
+    chat_dev_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the browser chat's dev login (only while dev login is on); "
+        "unset: dev.",
+    )
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Bot User OAuth Token (xoxb-…) of the Slack app."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        description="Signing Secret of the Slack app: requests without a valid signature get 401.",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Slack Web API base URL."
+    )
+    slack_user_map: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description='Slack user id → hexaops email, JSON: {"U0123ABC": "dev@acme.example"}; '
+        "others are matched by their Slack profile email.",
+    )
+
     @field_validator(
         "model",
         "model_base_url",
@@ -171,6 +227,18 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("slack_user_map", mode="before")
+    @classmethod
+    def _slack_user_map_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f'must be JSON like {{"U0123ABC": "dev@acme.example"}} ({exc})'
+            ) from None
 
     @field_validator("model_base_url")
     @classmethod

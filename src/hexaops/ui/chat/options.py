@@ -1,13 +1,8 @@
-"""Settings the chat and the Slack bot read, with their defaults until settings.py has them.
-
-Each name is read from `Settings` first, then from its `HEXAOPS_*` variable (so the options
-work before the fields exist in the model, whose `extra="ignore"` drops unknown variables).
-"""
+"""Settings the chat and the Slack bot read: secrets unwrapped, empty values as unset."""
 
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from hexaops.platform.errors import ConfigurationError
@@ -18,9 +13,7 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 def option(settings: Settings, name: str, default: Any = None) -> Any:
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(f"HEXAOPS_{name.upper()}")
+    value = getattr(settings, name)
     if value is None or value == "":
         return default
     secret = getattr(value, "get_secret_value", None)  # SecretStr once it is a settings field
