@@ -16,6 +16,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any, Final, TypeVar
 
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
@@ -160,6 +161,7 @@ def _redact_json_secret_data(match: re.Match[str]) -> str:
     return match.group("pre") + body + "}"
 
 
+@lru_cache(maxsize=1024)  # a model call resends the system prompt and the earlier messages
 def redact(text: str) -> str:
     """`text` with every secret it contains replaced by `[REDACTED:<kind>]`."""
     if not text:
