@@ -39,6 +39,10 @@ TABLES = {
     "knowledge_chunks",
     "knowledge_incidents",
     "agent_usage",
+    "incidents",
+    "incident_alerts",
+    "incident_events",
+    "automation_policies",
 }
 
 

@@ -4,7 +4,8 @@
 
 1. plan the call as a dry run (nothing changes); a call the platform refuses comes back as
    the error result, without asking anyone;
-2. if an automation policy of the organization covers the action, run it as requested;
+2. if an automation policy of the organization (given to the middleware, or stored with
+   `hexaops policies set`) covers the action, run it as requested;
 3. a write the platform would leave pending for an owner or admin anyway (not low risk) is
    requested for real: the platform records a PENDING action (nothing runs before approval),
    and the interrupt carries its `action_id`, so it can also be decided with
@@ -61,6 +62,7 @@ class AutomationRule(BaseModel):
     max_per_window: int | None = None  # at most this many such actions in the org per window
     window_minutes: int = 10
     within_hpa_max: bool = False  # application.scale: only autoscaled apps, up to the HPA max
+    business_hours_only: bool = False  # only inside the policy's business hours
 
     @field_validator("operation")
     @classmethod
@@ -72,15 +74,38 @@ class AutomationRule(BaseModel):
         return value
 
 
+class BusinessHours(BaseModel):
+    """When people are at work (UTC): rules marked business_hours_only apply only then."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[int] = Field(default=[0, 1, 2, 3, 4], description="0 = Monday … 6 = Sunday")
+    start_hour: int = Field(default=9, ge=0, le=23)
+    end_hour: int = Field(default=18, ge=1, le=24)
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[int]) -> list[int]:
+        if not value or any(d < 0 or d > 6 for d in value):
+            raise ValueError("days are 0 (Monday) … 6 (Sunday), at least one")
+        return sorted(set(value))
+
+    def contains(self, when: datetime) -> bool:
+        at = _aware(when).astimezone(UTC)
+        return at.weekday() in self.days and self.start_hour <= at.hour < self.end_hour
+
+
 class AutomationPolicy(BaseModel):
     """What an organization pre-approves: allow-listed operation kinds with bounds. Everything
-    else waits for a person. Issue 7 (alert-triggered remediation) builds on this."""
+    else waits for a person. Organizations store theirs with `hexaops policies set`; alert
+    remediation (hexaops.incidents) and the agents' approvals both consult it."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
     org: str  # organization slug the policy belongs to
     rules: list[AutomationRule]
+    business_hours: BusinessHours | None = None
 
     def covers(
         self,
@@ -88,13 +113,22 @@ class AutomationPolicy(BaseModel):
         args: dict[str, Any],
         recent: Callable[[], list[ActionView]],
         application: Callable[[], dict[str, Any] | None],
+        now: datetime | None = None,
     ) -> tuple[bool, str]:
-        """Whether the planned action is inside the policy, and why (not)."""
+        """Whether the planned action is inside the policy, and why (not). `now` is the
+        platform's time (business hours); the rate window counts actions by wall time."""
         if view.target.split("/", 1)[0] != self.org:
             return False, f"policy {self.name} is for {self.org}"
         rule = next((r for r in self.rules if r.operation == view.operation), None)
         if rule is None:
             return False, f"{view.operation} is not in policy {self.name}"
+        if rule.business_hours_only:
+            hours = self.business_hours or BusinessHours()
+            if not hours.contains(now or datetime.now(UTC)):
+                return False, (
+                    f"policy {self.name} allows {view.operation} in business hours only "
+                    f"(days {hours.days}, {hours.start_hour}:00–{hours.end_hour}:00 UTC)"
+                )
         if rule.within_hpa_max:
             hpa = (application() or {}).get("autoscaling")
             wanted = args.get("replicas")
@@ -265,14 +299,27 @@ class ApprovalMiddleware(AgentMiddleware[Any, AgentContext]):
             return None if found is None else found.model_dump()
 
         reasons = []
-        for policy in self.policies:
+        for policy in [*self.policies, *_stored(context, org)]:
             if policy.org != org:
                 continue
-            covered, why = policy.covers(view, args, recent, application)
+            now = context.tools.now() if _timed(policy) else None  # business hours: platform time
+            covered, why = policy.covers(view, args, recent, application, now)
             if covered:
                 return True, why
             reasons.append(why)
         return False, "; ".join(reasons) or None
+
+
+def _timed(policy: AutomationPolicy) -> bool:
+    return any(r.business_hours_only for r in policy.rules)
+
+
+def _stored(context: AgentContext, org: str) -> list[AutomationPolicy]:
+    """The organization's policy stored with `hexaops policies set`, if any."""
+    from hexaops.incidents.policies import stored_policy  # incidents builds on this module
+
+    found = stored_policy(context.platform.engine, org)
+    return [] if found is None else [found]
 
 
 def _approval_request(

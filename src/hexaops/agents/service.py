@@ -11,19 +11,17 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
-import psycopg
 from langchain.agents.middleware import AgentMiddleware
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command, Durability, Interrupt
-from psycopg.rows import dict_row
 from pydantic import ValidationError
 
 from hexaops.agents.accounting import UsageStore, save_usage
 from hexaops.agents.approvals import APPROVER_ROLES, AutomationPolicy, Decision
+from hexaops.agents.checkpoints import open_checkpointer
 from hexaops.agents.context import AgentContext, Budgets, TurnUsage
 from hexaops.agents.events import (
     AgentEvent,
@@ -45,13 +43,7 @@ from hexaops.settings import Settings
 from hexaops.tools.context import ToolContext
 
 SCHEMA: Final = "agent_sessions"
-_SETUP_LOCK: Final = 0x6865786170  # advisory lock key ("hexap") of the checkpoint tables' setup
 MAX_MESSAGE_CHARS: Final = 8000  # a question longer than this is a paste, not a question
-
-
-def checkpoint_url(platform: Platform) -> str:
-    """The platform database's URL as psycopg takes it (no SQLAlchemy driver suffix)."""
-    return platform.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def check_message(text: str) -> None:
@@ -93,21 +85,7 @@ class AgentService:
         if middleware is None:  # the product's default: redaction, budgets, accounting
             middleware = guardrail_middleware(platform, settings, self.usage)
         self._resources = resources or {}
-        self._conn = psycopg.connect(
-            checkpoint_url(platform),
-            autocommit=True,
-            prepare_threshold=0,
-            row_factory=dict_row,
-            options=f"-c search_path={SCHEMA}",
-        )
-        self.checkpointer = PostgresSaver(self._conn)
-        # Processes starting together (API replicas, workers) take turns creating the tables.
-        self._conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
-        try:
-            self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-            self.checkpointer.setup()
-        finally:
-            self._conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
+        self._conn, self.checkpointer = open_checkpointer(platform, SCHEMA)
         self.graph = build_agent_graph(
             model or choice.chat_model,  # type: ignore[union-attr]
             middleware=middleware,

@@ -308,7 +308,8 @@ class SandboxWorkloadState(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-# The knowledge engine's and the agents' tables live on the same metadata (one schema, one
-# migration history).
+# The knowledge engine's, the agents' and the incidents' tables live on the same metadata (one
+# schema, one migration history).
 import hexaops.agents.models  # noqa: E402
+import hexaops.incidents.models  # noqa: E402
 import hexaops.knowledge.models  # noqa: E402, F401

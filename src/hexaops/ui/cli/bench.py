@@ -344,3 +344,117 @@ def _print_agents_bench(result: dict[str, Any]) -> None:
                 f"p95 {f['p95_overhead_ms']} ms ({f['processes']} serving processes)"
             )
     say(f"  verdicts: {result['verdicts']} — all goals {verdict(result['goals_met'])}")
+
+
+# -- hexaops bench api (helper "api") ---------------------------------------------------------
+
+
+@app.command("api")
+def api_bench(
+    rate: Annotated[float, typer.Option("--rate", min=0.1, max=10_000, help="Turns/s.")] = 50.0,
+    seconds: Annotated[
+        float, typer.Option("--seconds", min=1, max=3600, help="How long arrivals last.")
+    ] = 30.0,
+    model_seconds: Annotated[
+        float, typer.Option("--model-seconds", min=0, max=60, help="Scripted model latency.")
+    ] = 1.0,
+    processes: Annotated[
+        int | None,
+        typer.Option("--processes", min=1, max=64, help="API server processes (default: CPUs)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Chat over HTTP + SSE, open loop, scripted model (goals: 50 turns/s sustained, p95
+    overhead beyond model time <= 300 ms, 0 lost)."""
+    from hexaops.ui.api.bench import bench_api
+
+    with console.status("api benchmark") as status:
+        result = bench_api(
+            rate=rate,
+            seconds=seconds,
+            model_seconds=model_seconds,
+            processes=processes,
+            progress=None if as_json else status.update,
+        )
+    if as_json:
+        emit_json(result)
+        return
+    v = result["verdicts"]
+
+    def mark(ok: bool) -> str:
+        return "[green]met[/green]" if ok else "[red]missed[/red]"
+
+    console.print(
+        f"[bold]bench api[/bold]: {result['turns']} chat turns over HTTP+SSE at {rate:g}/s for "
+        f"{seconds:g} s, {result['processes']} server process(es), model "
+        f"{result['model_seconds_per_turn']:g} s per turn",
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print(
+        f"  sustained {result['sustained_turns_per_second']} turns/s (goal 50) {mark(v['rate'])}\n"
+        f"  overhead beyond model time: p50 {result['p50_overhead_ms']} ms, p95 "
+        f"{result['p95_overhead_ms']} ms (goal <= 300) {mark(v['p95_overhead'])}, max "
+        f"{result['max_overhead_ms']} ms\n"
+        f"  lost {result['lost']} of {result['turns']} {mark(v['lost'])} "
+        f"{'; '.join(result['first_lost'])}",
+        highlight=False,
+    )
+
+
+@app.command("incidents")
+def incidents_bench(
+    alerts: Annotated[int, typer.Option("--alerts", min=10, max=1_000_000)] = 2000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Intake threads.")] = 2,
+    fault: Annotated[
+        list[str] | None, typer.Option("--fault", help="Only these fault kinds (repeatable).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Alert intake (goal >= 1,000 alerts/min, 0 lost), alert → root cause p95 without an LLM
+    (goal <= 1 s), and recovery time in simulated minutes over the fault catalog."""
+    from hexaops.incidents.bench import bench_incidents
+    from hexaops.platform.errors import PlatformError
+    from hexaops.platform.sandbox import CATALOG
+
+    unknown = sorted(set(fault or []) - set(CATALOG))
+    if unknown:
+        fail(f"unknown fault kind(s) {', '.join(unknown)}: see hexaops sandbox faults", 2)
+    try:
+        with console.status("incidents benchmark") as status:
+            result = bench_incidents(
+                alerts, workers, fault, (lambda _: None) if as_json else status.update
+            )
+    except PlatformError as exc:
+        fail(exc.message)
+    if as_json:
+        emit_json(result)
+        return
+    intake = result["intake"]
+
+    def mark(ok: bool) -> str:
+        return "[green]met[/green]" if ok else "[red]missed[/red]"
+
+    console.print(
+        f"[bold]bench incidents[/bold]: intake {intake['alerts']} alerts from "
+        f"{intake['workers']} threads in {intake['seconds']} s — {intake['alerts_per_minute']:,} "
+        f"alerts/min (baseline plain inserts {intake['baseline_alerts_per_minute']:,}/min), lost "
+        f"{intake['lost']} {mark(intake['goal_met'])}; outcomes {intake['outcomes']}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    for f in result["faults"]:
+        minutes = f"{f['recovery_minutes']:.0f} min" if f["recovery_minutes"] else "-"
+        console.print(
+            f"  {f['fault']:<29} → {f['root_cause']} on {f['on']} in "
+            f"{f['seconds_to_root_cause']:.3f} s; {f['status']}, recovery {minutes}",
+            highlight=False,
+        )
+    console.print(
+        f"  alert → root cause p50 {result['root_cause_seconds_p50']} s, p95 "
+        f"{result['root_cause_seconds_p95']} s {mark(result['root_cause_goal_met'])}; object at "
+        f"fault named {result['named_object_at_fault']}/{len(result['faults'])}; resolved "
+        f"{result['resolved']}/{len(result['faults'])}; mean recovery "
+        f"{result['mean_recovery_minutes']} simulated min",
+        highlight=False,
+    )
