@@ -1,14 +1,16 @@
 """Every sandbox fault kind: its alert → the investigation names the cause and the objects at
-fault → the planned mitigation runs under an allowing policy → the sandbox recovers."""
+fault → the planned mitigation runs under an allowing policy → the sandbox recovers; without a
+policy the mitigation waits for a person; a wrong mitigation fails verification and escalates."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from incidents_support import Case, allow, inject_and_alert, remediator
+from incidents_support import NS, ORG, OWNER, WS, Case, allow, inject_and_alert, remediator
 
 from hexaops.incidents import store as incidents
+from hexaops.incidents.remediation import Step
 from hexaops.platform.core import Platform
 from hexaops.platform.sandbox import CATALOG, Simulation
 from hexaops.platform.telemetry.clickhouse import ClickHouseStore
@@ -67,3 +69,50 @@ def test_alert_to_verified_recovery(
     assert record["plan"], record["timeline"]
     assert result.status == "resolved", record["timeline"]
     assert Simulation(platform.engine).truth(fault)["status"] == "resolved"
+
+
+def _automation_actions(platform: Platform) -> list[str]:
+    owner = platform.user(OWNER)
+    return [
+        f"{a.operation}:{a.status}"
+        for a in platform.list_actions(owner, ORG, limit=200)
+        if a.requested_by.startswith("automation:incidents@")
+    ]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.kind for c in CASES])
+def test_without_a_policy_the_mitigation_waits_and_nothing_runs(
+    case: Case, platform: Platform, store: ClickHouseStore, chdb_home: Path
+) -> None:
+    fault, incident_id = inject_and_alert(platform, store, case)  # no policy stored
+    with remediator(platform, store, chdb_home) as worker:
+        result = worker.run(incident_id)
+    assert (result.status, result.waiting) == ("awaiting_approval", True)
+    assert _automation_actions(platform) == []
+    assert Simulation(platform.engine).truth(fault)["status"] == "active"
+    record = incidents.detail(platform, platform.user(OWNER), incident_id)
+    assert record["plan"]  # the proposed mitigation waits with the investigation attached
+    assert record["hypotheses"][0]["cause"] == case.cause
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.kind for c in CASES])
+def test_a_wrong_mitigation_fails_verification_and_escalates(
+    case: Case, platform: Platform, store: ClickHouseStore, chdb_home: Path
+) -> None:
+    allow(platform)
+    fault, incident_id = inject_and_alert(platform, store, case)
+    # Restarting an application the fault does not touch: runs, and fixes nothing.
+    bystander = "catalog" if case.workload in ("frontend", "checkout", "payments") else "frontend"
+    wrong = Step(
+        "application.restart",
+        {"org": ORG, "workspace": WS, "project": NS, "name": bystander},
+        "forced",
+    )
+    with remediator(platform, store, chdb_home) as worker:
+        result = worker.run(incident_id, forced_plan=[wrong])
+    assert result.status == "escalated"
+    assert _automation_actions(platform) == ["application.restart:succeeded"]
+    assert Simulation(platform.engine).truth(fault)["status"] == "active"
+    record = incidents.detail(platform, platform.user(OWNER), incident_id)
+    assert record["outcome"] == "failed"
+    assert "escalation" in [e["kind"] for e in record["timeline"]]
