@@ -1,0 +1,1 @@
+"""Evaluation harness: scenario suites on the sandbox, checkers, scores, reports."""
