@@ -216,17 +216,62 @@ class Settings(BaseSettings):
         "others are matched by their Slack profile email.",
     )
 
+    # Event bus (hexaops.platform.bus): NATS JetStream when set, else an in-process queue.
+    nats_url: str | None = Field(
+        default=None,
+        description="NATS server URL (nats://host:4222, JetStream enabled) of the event bus; "
+        "unset: an in-process bus (API and workers in one process only).",
+    )
+    nats_stream: str = Field(
+        default="HEXAOPS",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="JetStream stream of the platform's events (subjects hexaops.>).",
+    )
+    nats_connect_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="How long the first connection to NATS may take."
+    )
+    bus_ack_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a delivered event may stay unacknowledged (a crashed worker) "
+        "before it is redelivered; kept alive while its handler runs.",
+    )
+    bus_max_deliver: int = Field(
+        default=5, ge=1, le=100, description="Most deliveries of one event before it is dropped."
+    )
+    bus_retry_delay_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=300,
+        description="Wait before redelivering a failed event, doubled per failure (at most 60 s).",
+    )
+    bus_dedupe_window_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=86400,
+        description="A message id published again within this window is stored once.",
+    )
+
     @field_validator(
         "model",
         "model_base_url",
         "model_api_key",
         "anthropic_api_key",
         "openai_api_key",
+        "nats_url",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("nats://", "tls://", "ws://", "wss://")):
+            raise ValueError("must be a NATS URL, e.g. nats://nats:4222")
+        return value
 
     @field_validator("slack_user_map", mode="before")
     @classmethod

@@ -61,7 +61,22 @@ for sub, name in (
     app.add_typer(sub, name=name)
 
 
-# -- seed / status ---------------------------------------------------------------------
+# -- migrate / seed / status -----------------------------------------------------------
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema to the newest migration (idempotent, one process at a time):
+    what the deploy's migrations Job runs before a rollout. Needs no cluster access."""
+    from hexaops.platform.db.engine import create_platform_engine
+    from hexaops.platform.errors import PlatformError
+    from hexaops.settings import load_settings
+
+    try:
+        create_platform_engine(load_settings()).dispose()  # connects, migrates under a lock
+    except PlatformError as exc:
+        fail(exc.message)
+    console.print("database schema is up to date")
 
 
 @app.command("seed")
