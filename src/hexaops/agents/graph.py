@@ -13,13 +13,18 @@ compiled once and serves everyone, on every provider (incl. the offline planner)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NotRequired, cast
 
 from langchain.agents import create_agent
-from langchain.agents.middleware import AgentMiddleware
+from langchain.agents.middleware import (
+    AgentMiddleware,
+    ExtendedModelResponse,
+    ModelRequest,
+    ModelResponse,
+)
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -75,6 +80,53 @@ def _dialogue(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
     ]
 
 
+def supervisor_call(
+    middleware: Sequence[AgentMiddleware[Any, Any]],
+) -> Callable[[ModelRequest[AgentContext]], ModelResponse[Any]]:
+    """The supervisor's single model call, wrapped by each middleware's `wrap_model_call`
+    (outermost first) as `create_agent` wraps it — without an agent loop around one call, which
+    would cost a nested graph run per turn. So middleware here may only wrap model calls."""
+
+    def call(request: ModelRequest[AgentContext]) -> ModelResponse[Any]:
+        bound = request.model.bind_tools(request.tools)
+        system = [request.system_message] if request.system_message is not None else []
+        return ModelResponse(result=[bound.invoke([*system, *request.messages])])
+
+    handler: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]] = call
+    for layer in reversed(middleware):
+        hooks = [
+            h for h in _NODE_HOOKS if getattr(type(layer), h) is not getattr(AgentMiddleware, h)
+        ]
+        if hooks:
+            raise TypeError(
+                f"{type(layer).__name__} has {', '.join(hooks)}: the supervisor's middleware "
+                "may only wrap model calls (wrap_model_call)"
+            )
+        handler = _wrapping(layer, handler)
+    return handler
+
+
+_NODE_HOOKS = ("before_agent", "before_model", "after_model", "after_agent")
+
+
+def _wrapping(
+    layer: AgentMiddleware[Any, Any],
+    inner: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]],
+) -> Callable[[ModelRequest[AgentContext]], ModelResponse[Any]]:
+    if type(layer).wrap_model_call is AgentMiddleware.wrap_model_call:
+        return inner
+
+    def wrapped(request: ModelRequest[AgentContext]) -> ModelResponse[Any]:
+        out = layer.wrap_model_call(request, inner)
+        if isinstance(out, AIMessage):
+            return ModelResponse(result=[out])
+        if isinstance(out, ExtendedModelResponse):  # its command has no agent state to update
+            return out.model_response
+        return out
+
+    return wrapped
+
+
 def build_agent_graph(
     model: BaseChatModel,
     *,
@@ -88,19 +140,21 @@ def build_agent_graph(
     `policies` are the automation policies that pre-approve bounded writes."""
     members = tuple(team if team is not None else specialists())
     names = {s.name for s in members}
-    supervisor_agent = create_agent(
-        model,
-        [handoff_tool(s) for s in members],
-        system_prompt=_SUPERVISOR_PROMPT,
-        middleware=list(middleware),
-        context_schema=AgentContext,
-        name=SUPERVISOR,
-    )
+    route = supervisor_call(middleware)
+    handoffs: list[BaseTool | dict[str, Any]] = [handoff_tool(s) for s in members]
+    system = SystemMessage(_SUPERVISOR_PROMPT)
 
     def supervisor(state: TurnState, runtime: Runtime[AgentContext]) -> Command[str]:
         dialogue = _dialogue(state["messages"])
-        out = supervisor_agent.invoke(cast("Any", {"messages": dialogue}), context=runtime.context)
-        new = out["messages"][len(dialogue) :]
+        request: ModelRequest[AgentContext] = ModelRequest(
+            model=model,
+            messages=dialogue,
+            system_message=system,
+            tools=handoffs,
+            state=cast("Any", {"messages": dialogue}),
+            runtime=runtime,
+        )
+        new = route(request).result
         for message in new:
             for call in getattr(message, "tool_calls", None) or []:
                 target = str(call["name"]).removeprefix(HANDOFF_PREFIX)
