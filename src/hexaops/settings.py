@@ -216,6 +216,18 @@ class Settings(BaseSettings):
         "others are matched by their Slack profile email.",
     )
 
+    # Alerts (hexaops.ui.webhooks, hexaops.ui.worker).
+    alertmanager_token: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of POST /webhooks/alertmanager (bearer token or basic-auth "
+        "password in Alertmanager's http_config); unset: no check.",
+    )
+    slack_alert_channel: str | None = Field(
+        default=None,
+        description="Slack channel (#name or id) the remediation workers post incident notices "
+        "to; needs HEXAOPS_SLACK_BOT_TOKEN.",
+    )
+
     # Event bus (hexaops.platform.bus): NATS JetStream when set, else an in-process queue.
     nats_url: str | None = Field(
         default=None,
@@ -260,6 +272,8 @@ class Settings(BaseSettings):
         "anthropic_api_key",
         "openai_api_key",
         "nats_url",
+        "alertmanager_token",
+        "slack_alert_channel",
         mode="before",
     )
     @classmethod
