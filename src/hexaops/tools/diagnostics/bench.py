@@ -2,7 +2,8 @@
 
 The cluster is built in memory (applications of four pods in ten projects, some of them in
 trouble: crash loops, OOM kills, image pulls, quota, probes, a full disk, DNS and NetworkPolicy
-timeouts, a pressured node, an HPA at its maximum, an expired certificate), served through the driver's read contract:
+timeouts, a pressured node, an HPA at its maximum, an expired certificate, CPU saturation, an
+error spike, a slow dependency), served through the driver's read contract:
 every read returns freshly validated objects, as a driver parsing API responses does. The pass
 runs on the cached `DiagnosticScope`; the baseline, in the same run, on a scope that re-reads
 for every question an analyzer asks (what analyzers calling the driver directly would cost).
@@ -48,6 +49,9 @@ _TROUBLE = (
     (37, "blocked"),
     (41, "hpa"),
     (43, "certificate"),
+    (47, "saturated"),
+    (53, "error_spike"),
+    (59, "slow_callee"),  # its callee (the app PROJECTS before, same project) is slow
 )
 
 
@@ -78,13 +82,18 @@ class MemoryCluster:
         self.policies: dict[str, list[str]] = {p: [] for p in self.events}
         self.certificates: dict[str, dict[str, dict[str, Any]]] = {p: {} for p in self.events}
         self.targets: list[AppTarget] = []
+        self.trouble: dict[str, str] = {}  # application name → its trouble
+        self.slow: set[str] = set()  # applications whose callers time out on them
         for a in range(max(1, pods // PODS_PER_APP)):
             self._application(a)
 
     def _application(self, a: int) -> None:
         project, name = f"team-{a % PROJECTS}", f"svc-{a}"
         trouble = _trouble(a)
+        self.trouble[name] = trouble
         self.targets.append(AppTarget(project, name))
+        if trouble == "slow_callee" and a >= PROJECTS:
+            self.slow.add(f"svc-{a - PROJECTS}")
         pods = []
         info = [f"{NOW.isoformat()} INFO request summary rps=12.0 error_ratio=0.0010"] * 45
         for i in range(PODS_PER_APP):
@@ -138,6 +147,11 @@ class MemoryCluster:
                     "local:8080: connect: connection timed out"
                 )
                 self.policies[project] = [f"deny-ingress-{callee}"]
+            elif trouble == "slow_callee" and i == 0 and a >= PROJECTS:
+                lines.append(
+                    f"{NOW.isoformat()} WARN upstream request timeout calling svc-{a - PROJECTS} "
+                    f"upstream=svc-{a - PROJECTS}"
+                )
             pods.append({"name": pod, "node": f"node-{(a + i) % NODES}", **state})
             self.logs[pod] = lines
         if trouble == "certificate":
@@ -199,7 +213,7 @@ class MemoryCluster:
 
 
 class MemoryMetrics:
-    """Node conditions, HPA series and pod CPU, latest samples only."""
+    """Node conditions, HPA series, and per pod CPU, throttling, requests and latency."""
 
     def __init__(self, cluster: MemoryCluster) -> None:
         self.samples: dict[str, list[Sample]] = {}
@@ -223,15 +237,28 @@ class MemoryMetrics:
                         float(PODS_PER_APP),
                         {"horizontalpodautoscaler": name},
                     )
+            trouble = cluster.trouble[name]
             for pod in app["pods"]:
-                self._add(
-                    "container_cpu_usage_seconds_total",
-                    project,
-                    pod["name"],
-                    1e4,
-                    {},
-                    rate=0.5 if app["hpa"] else 0.02,
-                )
+                self._pod(project, pod["name"], trouble, name in cluster.slow, bool(app["hpa"]))
+
+    def _pod(self, project: str, pod: str, trouble: str, slow: bool, hpa: bool) -> None:
+        """CPU, throttling, requests and latency of a pod (rates per second; "base" is the
+        rate at the window's start)."""
+        saturated = trouble == "saturated"
+        cpu = 0.5 if hpa or saturated else 0.02
+        self._add("container_cpu_usage_seconds_total", project, pod, 1e4, {}, rate=cpu)
+        throttled = 10.0 if saturated else 0.0
+        self._add(
+            "container_cpu_cfs_throttled_periods_total", project, pod, 1e4, {}, rate=throttled
+        )
+        rps, failing = 3.0, 0.3 if trouble == "error_spike" else 0.001
+        latency = 1.5 if saturated else 2.5 if slow else 0.05
+        for code, share, base in (("200", 1 - failing, 0.999), ("500", failing, 0.001)):
+            self._add(
+                "http_requests_total", project, pod, 1e5, {"code": code}, rps * share, rps * base
+            )
+        for metric, rate in (("sum", rps * latency), ("count", rps)):
+            self._add(f"http_request_duration_seconds_{metric}", project, pod, 1e5, {}, rate, rate)
 
     def _add(
         self,
@@ -241,9 +268,10 @@ class MemoryMetrics:
         value: float,
         labels: dict[str, str],
         rate: float = 0.0,
+        base: float | None = None,
     ) -> None:
         self.samples.setdefault(name, []).append(
-            Sample(name, namespace, pod, labels, value, NOW, rate)
+            Sample(name, namespace, pod, labels, value, NOW, rate, base)
         )
 
     def latest(self, name: str) -> list[Sample]:

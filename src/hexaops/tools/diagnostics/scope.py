@@ -68,7 +68,9 @@ class AppTarget:
 @dataclass(frozen=True)
 class Sample:
     """The latest value of one metric series in the window; for a counter, `rate` is its
-    per-second increase over the last RATE_WINDOW (0 across a reset)."""
+    per-second increase over the last RATE_WINDOW (0 across a reset). `base_rate` is the
+    rate over the series' first RATE_WINDOW in the window — the "before" a trend compares
+    with — or None when the series is too short for the two not to overlap."""
 
     name: str
     namespace: str
@@ -77,6 +79,31 @@ class Sample:
     value: float
     at: datetime
     rate: float = 0.0
+    base_rate: float | None = None
+
+
+def _rate(points: list[tuple[datetime, float]]) -> float:
+    """Per-second increase between the first and last point (0 across a counter reset)."""
+    (t0, v0), (t1, v1) = points[0], points[-1]
+    seconds = (t1 - t0).total_seconds()
+    return (v1 - v0) / seconds if seconds > 0 and v1 >= v0 else 0.0
+
+
+def sample_of(
+    name: str,
+    namespace: str,
+    pod: str,
+    labels: dict[str, str],
+    points: list[tuple[datetime, float]],
+) -> Sample:
+    """The Sample of one series from its points in the window (time order, at least one)."""
+    at, value = points[-1]
+    recent = [p for p in points if p[0] >= at - RATE_WINDOW]
+    first_at = points[0][0]
+    base: float | None = None
+    if first_at + RATE_WINDOW <= at - RATE_WINDOW:
+        base = _rate([p for p in points if p[0] <= first_at + RATE_WINDOW])
+    return Sample(name, namespace, pod, labels, value, at, _rate(recent), base)
 
 
 class MetricSource(Protocol):
@@ -95,16 +122,11 @@ class TelemetryMetrics:
     end: datetime
 
     def latest(self, name: str) -> list[Sample]:
-        samples = []
-        for s in self.store.query_metric(self.tenant, name, self.start, self.end):
-            if not s.points:
-                continue
-            at, value = s.points[-1]
-            first_at, first = next(p for p in s.points if p[0] >= at - RATE_WINDOW)
-            seconds = (at - first_at).total_seconds()
-            rate = (value - first) / seconds if seconds > 0 and value >= first else 0.0
-            samples.append(Sample(name, s.namespace, s.pod, s.labels, value, at, rate))
-        return samples
+        return [
+            sample_of(name, s.namespace, s.pod, s.labels, s.points)
+            for s in self.store.query_metric(self.tenant, name, self.start, self.end)
+            if s.points
+        ]
 
 
 @dataclass
@@ -121,6 +143,9 @@ class DiagnosticScope:
     since: datetime  # events last seen before this no longer count
     metrics: MetricSource | None = None
     cached: bool = True
+    # The other applications of the scope's projects when it is one application's: their
+    # logs and metrics show what the application's callers and node neighbours see.
+    related: list[AppTarget] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
     reads: int = 0
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
@@ -148,6 +173,16 @@ class DiagnosticScope:
             self._cache[key] = value
         return value
 
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """A value derived from reads (not a read itself), computed once per cached scope:
+        several analyzers sharing one reading of the telemetry."""
+        if self.cached and ("memo", *key) in self._cache:
+            return cast("T", self._cache[("memo", *key)])
+        value = compute()
+        if self.cached:
+            self._cache[("memo", *key)] = value
+        return value
+
     def _gap(self, text: str) -> None:
         if text not in self.gaps:
             self.gaps.append(text)
@@ -172,9 +207,12 @@ class DiagnosticScope:
             None,
         )
 
-    def applications(self) -> Iterator[tuple[AppTarget, ObservedApplication]]:
-        """Every application of the scope the cluster runs, with its observed state."""
-        for app in self.apps:
+    def applications(
+        self, *, related: bool = False
+    ) -> Iterator[tuple[AppTarget, ObservedApplication]]:
+        """Every application of the scope the cluster runs, with its observed state; with
+        `related`, also the other applications of its projects."""
+        for app in self.apps + (self.related if related else []):
             observed = self.application(app)
             if observed is not None:
                 yield app, observed
@@ -201,18 +239,20 @@ class DiagnosticScope:
             [],
         )
 
-    def all_logs(self) -> Iterator[tuple[AppTarget, str, list[str]]]:
+    def all_logs(self, *, related: bool = False) -> Iterator[tuple[AppTarget, str, list[str]]]:
         """The log tail of every pod that has started (pending pods have no logs)."""
-        for app, observed in self.applications():
+        for app, observed in self.applications(related=related):
             for pod in observed.pods:
                 if pod.phase != "Pending":
                     yield app, pod.name, self.pod_logs(app, pod.name)
 
-    def log_matches(self, *needles: str) -> Iterator[tuple[AppTarget, str, list[str]]]:
+    def log_matches(
+        self, *needles: str, related: bool = False
+    ) -> Iterator[tuple[AppTarget, str, list[str]]]:
         """Pods whose log tail contains any of `needles` (case-insensitive), with those lines.
         A pod's tail is searched as one lowered text first: most pods match nothing."""
         wanted = [n.lower() for n in needles]
-        for app, pod, lines in self.all_logs():
+        for app, pod, lines in self.all_logs(related=related):
             key = ("lowered", app, pod)
             text = self._cache.get(key) if self.cached else None
             if text is None:

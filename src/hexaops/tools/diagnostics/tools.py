@@ -76,8 +76,12 @@ def _scope(ctx: ToolContext, args: DiagnoseArgs) -> DiagnosticScope:
         for project in projects
         for a in ctx.platform.applications(ctx.principal, ws.name, project, ws.org)
     ]
+    related: list[AppTarget] = []
     if args.application is not None:
-        apps = [a for a in apps if a.name == args.application]
+        apps, related = (
+            [a for a in apps if a.name == args.application],
+            [a for a in apps if a.name != args.application],
+        )
         if not apps:
             raise NotFound(f"application {args.application!r} not found in {ws.name}")
         if len(apps) > 1:
@@ -86,6 +90,7 @@ def _scope(ctx: ToolContext, args: DiagnoseArgs) -> DiagnosticScope:
                 f"{', '.join(a.project for a in apps)}: say which with project"
             )
         projects = [apps[0].project]
+        related = [a for a in related if a.project == projects[0]]
     now = ctx.now()
     since = now - parse_duration(args.since)
     tenant = Tenant(ws.org, ws.name)
@@ -98,6 +103,7 @@ def _scope(ctx: ToolContext, args: DiagnoseArgs) -> DiagnosticScope:
         now=now,
         since=since,
         metrics=_ContextTelemetry(ctx, tenant, since, now),
+        related=related,
     )
 
 
@@ -123,7 +129,9 @@ def diagnose(ctx: ToolContext, args: DiagnoseArgs) -> Outcome:
     (CrashLoopBackOff, OOMKilled, image pull errors, unschedulable pods, quota exceeded, HPA at
     max or misconfigured, failing probes, unavailable Deployments, Services without endpoints,
     node memory/disk pressure, certificate expiry, NetworkPolicy blocking, DNS failure, disk
-    full) over the cluster's current state, its recent events and logs and node/HPA metrics.
+    full, CPU saturation, noisy neighbour, 5xx spike after a rollout, slow dependency) over the
+    cluster's current state, its recent events and logs and node/HPA/workload metrics (CPU,
+    throttling, latency and 5xx now against the window's start).
     Findings come most severe first (causes before their symptoms, then most recent), each with the object, the evidence
     (events with counts and times, pod states, metric values, log lines) and suggested platform
     operations — suggestions only; nothing is changed. Use it first when something is broken
@@ -152,7 +160,9 @@ def diagnose(ctx: ToolContext, args: DiagnoseArgs) -> Outcome:
             backend="clickhouse",
             query="latest kube_node_status_condition, node_memory_MemAvailable_bytes, "
             "node_filesystem_avail_bytes, kube_horizontalpodautoscaler_*, "
-            "container_memory_working_set_bytes, container_fs_usage_bytes",
+            "container_memory_working_set_bytes, container_fs_usage_bytes; 5m rates of "
+            "container_cpu_usage_seconds_total, container_cpu_cfs_throttled_periods_total, "
+            "http_requests_total, http_request_duration_seconds_sum/_count",
             start=scope.since,
             end=scope.now,
             objects=[f"{scope.org}/{scope.workspace}"],

@@ -23,25 +23,29 @@ class NetworkPolicyAnalyzer(Analyzer):
     )
 
     def analyze(self, scope: DiagnosticScope) -> list[Finding]:
-        callers: dict[AppTarget, list[tuple[str, list[str]]]] = defaultdict(list)
-        for _caller, pod, lines in scope.log_matches(*_TIMEOUTS):
+        callers: dict[AppTarget, list[tuple[AppTarget, str, list[str]]]] = defaultdict(list)
+        in_scope = set(scope.apps)
+        # Callers outside a one-application scope see the timeouts: read their logs too.
+        for caller, pod, lines in scope.log_matches(*_TIMEOUTS, related=True):
             by_target: dict[AppTarget, list[str]] = defaultdict(list)
             for line in lines:
                 match = _TARGET.search(line)
                 if match:
                     by_target[AppTarget(match[2], match[1])].append(line)
             for target, hits in by_target.items():
-                callers[target].append((pod, hits))
+                callers[target].append((caller, pod, hits))
         findings = []
         for target, seen in sorted(callers.items(), key=lambda kv: (kv[0].project, kv[0].name)):
             if target.project not in scope.projects:
+                continue
+            if target not in in_scope and not any(c in in_scope for c, _, _ in seen):
                 continue
             policies = scope.network_policies(target.project)
             if not policies:
                 continue
             named = [p for p in policies if target.name in p]
             suspects = named or policies
-            lines = [line for _, hits in seen for line in hits]
+            lines = [line for _, _, hits in seen for line in hits]
             callers_text = f"{len(seen)} caller pod" + ("s" if len(seen) != 1 else "")
             findings.append(
                 Finding(
@@ -57,7 +61,7 @@ class NetworkPolicyAnalyzer(Analyzer):
                     evidence=[
                         {"kind": "network_policies", "project": target.project, "names": policies}
                     ]
-                    + [log_evidence(pod, hits[-2:]) for pod, hits in seen[:3]],
+                    + [log_evidence(pod, hits[-2:]) for _, pod, hits in seen[:3]],
                     next_steps=[
                         f"network_policy.delete — {suspects[0]}, if it was not meant to "
                         f"isolate {target.name}",
