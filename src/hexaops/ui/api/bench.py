@@ -10,6 +10,12 @@ do (open loop), round robin over the servers, and reads the stream to its `end` 
 Overhead = time from the turn's scheduled arrival to its `end` event, minus the model's time.
 A turn is lost on any HTTP error, an `error` event, a missing `end`, or `timeout` seconds
 beyond its model time. Goals: `rate` (50) turns/s sustained, p95 overhead <= 300 ms, 0 lost.
+
+Then Alertmanager webhooks: `alerts` distinct alerts in webhooks of `alerts_per_webhook`, a
+share of the webhooks sent twice (Alertmanager re-sends a group), to one server process with the
+alert pipeline on (webhook → event bus with dedupe; the worker off, so the figure is the intake
+path's). Lost = a non-202 answer, or alerts not queued exactly once by the server's own count
+(`queued` for new alerts, `duplicates` for the re-sent). Goal: >= 1,000 alerts/min, 0 lost.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from hexaops.platform.db.engine import scratch_postgres, sqlalchemy_url
 
 GOAL_RATE: Final = 50.0
 GOAL_P95_OVERHEAD_MS: Final = 300.0
+GOAL_ALERTS_PER_MINUTE: Final = 1000.0
 MODEL_CALLS_PER_TURN: Final = 3  # BenchModel: route, tool call, answer
 ASKER: Final = "owner@acme.example"
 QUESTION: Final = "which workspaces do we have?"
@@ -46,6 +53,7 @@ class _Server:
     port: int
     model_seconds: float
     workers: int
+    alerts: bool = False  # the alert pipeline (webhook → bus), no worker
 
 
 def _serve(server: _Server) -> None:
@@ -69,7 +77,7 @@ def _serve(server: _Server) -> None:
     engine = create_engine(server.database_url, pool_size=server.workers, max_overflow=16)
     platform = Platform(engine, SandboxDriver(engine))
     with AgentService(settings, platform, model=BenchModel(latency=server.model_seconds)) as agents:
-        app = create_app(settings, platform, agents)
+        app = create_app(settings, platform, agents, alerts=server.alerts)
         uvicorn.run(app, host="127.0.0.1", port=server.port, log_level="warning")
     engine.dispose()
 
@@ -138,6 +146,79 @@ async def _open_loop(
     return [latency for _, latency in done], lost, span
 
 
+def _alert(n: int, at: str) -> dict[str, Any]:
+    """A distinct firing alert (one pod of a known workload each)."""
+    return {
+        "status": "firing",
+        "labels": {
+            "alertname": "KubePodCrashLooping",
+            "severity": "warning",
+            "org": "acme",
+            "workspace": "acme-prod",
+            "namespace": "shop",
+            "pod": f"checkout-{n:06d}",
+        },
+        "annotations": {"summary": "pod keeps restarting"},
+        "startsAt": at,
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus/graph",
+        "fingerprint": f"{n:016x}",
+    }
+
+
+async def _webhooks(
+    url: str, alerts: int, per_webhook: int, resend_every: int, concurrency: int
+) -> dict[str, Any]:
+    """Send every alert once (and every `resend_every`-th webhook twice), `concurrency` requests
+    in flight; count what the server says it queued and deduplicated."""
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    bodies = [
+        {
+            "version": "4",
+            "status": "firing",
+            "receiver": "hexaops",
+            "groupKey": f"bench-{first}",
+            "alerts": [_alert(n, at) for n in range(first, min(first + per_webhook, alerts))],
+        }
+        for first in range(0, alerts, per_webhook)
+    ]
+    sends = [*bodies, *bodies[::resend_every]]
+    queued = duplicates = failed = 0
+    gate = asyncio.Semaphore(concurrency)
+
+    async def send(client: httpx.AsyncClient, body: dict[str, Any]) -> None:
+        nonlocal queued, duplicates, failed
+        async with gate:
+            try:
+                answer = await client.post(f"{url}/webhooks/alertmanager", json=body)
+            except httpx.HTTPError:
+                failed += len(body["alerts"])
+                return
+        if answer.status_code != 202:
+            failed += len(body["alerts"])
+            return
+        counts = answer.json()
+        queued += counts["queued"]
+        duplicates += counts["duplicates"]
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(send(client, body) for body in sends))
+        elapsed = time.perf_counter() - start
+    resent = sum(len(b["alerts"]) for b in bodies[::resend_every])
+    return {
+        "alerts": alerts,
+        "webhooks": len(sends),
+        "resent_alerts": resent,
+        "queued": queued,
+        "duplicates": duplicates,
+        "failed": failed,
+        "lost": failed + abs(alerts - queued) + abs(resent - duplicates),
+        "seconds": round(elapsed, 3),
+        "alerts_per_minute": round((alerts + resent) / elapsed * 60, 1),
+    }
+
+
 def _wait_ready(urls: list[str], procs: list[Any], seconds: float = 180.0) -> None:
     deadline = time.monotonic() + seconds
     for url, proc in zip(urls, procs, strict=True):
@@ -165,9 +246,11 @@ def bench_api(
     processes: int | None = None,
     timeout: float = 30.0,
     seed_value: int = 7,
+    alerts: int = 5000,
+    alerts_per_webhook: int = 10,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Run the open-loop load; a JSON-able report with the verdicts against the goals."""
+    """Run the chat load, then the webhook load; a JSON-able report with the verdicts."""
     from sqlalchemy import create_engine
 
     from hexaops.agents.bench import BenchModel
@@ -213,6 +296,7 @@ def bench_api(
                 proc.terminate()
             for proc in procs:
                 proc.join(timeout=30)
+        webhook = _webhook_run(home, url, alerts, alerts_per_webhook, say) if alerts else None
     model_time = MODEL_CALLS_PER_TURN * model_seconds
     overheads = sorted(max(0.0, v - model_time) for v in latencies)
     p95 = overheads[int(0.95 * (len(overheads) - 1))] if overheads else None
@@ -232,14 +316,41 @@ def bench_api(
         "p50_overhead_ms": _ms(statistics.median(overheads)) if overheads else None,
         "p95_overhead_ms": None if p95 is None else _ms(p95),
         "max_overhead_ms": _ms(overheads[-1]) if overheads else None,
+        "webhook": webhook,
         "goals": {
             "turns_per_second": GOAL_RATE,
             "p95_overhead_ms": GOAL_P95_OVERHEAD_MS,
             "lost": 0,
+            "alerts_per_minute": GOAL_ALERTS_PER_MINUTE,
         },
         "verdicts": {
             "rate": sustained >= 0.95 * GOAL_RATE and not lost,
             "p95_overhead": p95 is not None and _ms(p95) <= GOAL_P95_OVERHEAD_MS,
             "lost": not lost,
+            **(
+                {
+                    "alerts_per_minute": webhook["alerts_per_minute"] >= GOAL_ALERTS_PER_MINUTE
+                    and not webhook["lost"]
+                }
+                if webhook
+                else {}
+            ),
         },
     }
+
+
+def _webhook_run(
+    home: str | Path, url: str, alerts: int, per_webhook: int, say: Progress
+) -> dict[str, Any]:
+    """One API server process with the alert pipeline on, and the webhooks against it."""
+    server = _Server(str(home), url, _free_port(), 0.0, 16, alerts=True)
+    proc = multiprocessing.get_context("spawn").Process(target=_serve, args=(server,), daemon=True)
+    proc.start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        _wait_ready([base], [proc])
+        say(f"webhook: {alerts} alerts, {per_webhook} per webhook, every 5th webhook re-sent")
+        return asyncio.run(_webhooks(base, alerts, per_webhook, resend_every=5, concurrency=8))
+    finally:
+        proc.terminate()
+        proc.join(timeout=30)

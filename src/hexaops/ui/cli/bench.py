@@ -365,7 +365,8 @@ def api_bench(
     as_json: JsonFlag = False,
 ) -> None:
     """Chat over HTTP + SSE, open loop, scripted model (goals: 50 turns/s sustained, p95
-    overhead beyond model time <= 300 ms, 0 lost)."""
+    overhead beyond model time <= 300 ms, 0 lost); then Alertmanager webhooks with re-sends
+    (goal: >= 1,000 alerts/min through the webhook with dedupe, 0 lost)."""
     from hexaops.ui.api.bench import bench_api
 
     with console.status("api benchmark") as status:
@@ -400,6 +401,15 @@ def api_bench(
         f"{'; '.join(result['first_lost'])}",
         highlight=False,
     )
+    hook = result.get("webhook")
+    if hook:
+        console.print(
+            f"  webhook: {hook['alerts']:,} alerts + {hook['resent_alerts']:,} re-sent in "
+            f"{hook['webhooks']:,} webhooks: {hook['alerts_per_minute']:,.0f} alerts/min (goal "
+            f">= 1,000) {mark(v['alerts_per_minute'])}; queued {hook['queued']:,}, duplicates "
+            f"{hook['duplicates']:,}, lost {hook['lost']}",
+            highlight=False,
+        )
 
 
 @app.command("incidents")
