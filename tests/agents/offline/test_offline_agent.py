@@ -250,7 +250,7 @@ def test_a_proposed_fix_runs_only_after_yes(
     assert "platform_application_rollback" not in _calls(messages)
     offer = str(messages[-1].content)
     assert "Shall I run `application.rollback` on `checkout`" in offer
-    assert "Reply **yes** to request `platform_application_rollback`" in offer
+    assert "Reply **yes** to request `application.rollback`" in offer
 
     agent = create_agent(model=OfflinePlanner(), tools=langchain_tools(ctx, names))
     follow_up: Any = {"messages": [*messages, HumanMessage("yes, go ahead")]}

@@ -159,7 +159,7 @@ TABLE: list[tuple[str, str, dict[str, Any]]] = [
     ("why did the last deploy of acme-prod/shop/checkout fail?", "diagnose",
      {"workspace": P, "project": S, "application": "checkout"}),
     ("show me the errors of acme-prod/shop/payments in the last 30 minutes", "logs_search",
-     {"workspace": P, "project": S, "workload": "payments", "level": "error", "since": "30m"}),
+     {"workspace": P, "project": S, "workload": "payments", "level": "ERROR", "since": "30m"}),
     ("logs for payments in acme-prod since yesterday", "platform_projects", {"workspace": P}),
     ("bump acme-prod/shop/frontend memory limit to 1Gi", "scaling_whatif",
      {"workspace": P, "project": S, "application": "frontend",

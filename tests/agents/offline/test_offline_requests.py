@@ -50,8 +50,8 @@ def oom(platform: Platform, store: ClickHouseStore) -> None:
         ),
         (
             "top errors in acme-prod",
-            ["logs_top_errors"],
-            ["invalid configuration", "Next: ask"],
+            ["logs_top_errors", "logs_search"],  # the search names who logs the top error
+            ["invalid configuration", "Next: ask", "logged by `checkout` in acme-prod/shop"],
         ),
         (
             "security scan of workspace acme-prod",

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from hexaops.agents.offline import render
 from hexaops.agents.offline.conversation import Call
+from hexaops.agents.offline.remedies import owner_of_pod
 from hexaops.agents.offline.scope import Level, Scope, resolve
 from hexaops.agents.offline.steps import Answer, Situation, Step, ToolCalls
 
@@ -191,7 +192,7 @@ class Deploy(WriteIntent):
             or slots.name
             or (image.rsplit("/", 1)[-1].split(":")[0] if image else None)
         )
-        current = _current_app(s, scope.workspace, scope.project, name)
+        current = current_app(s, scope.workspace, scope.project, name)
         if image is None:
             tag = slots.tag or (slots.image.split(":", 1)[1] if slots.image else None)
             if current.get("image") and tag:
@@ -216,7 +217,7 @@ class Deploy(WriteIntent):
         }
 
 
-def _current_app(
+def current_app(
     s: Situation, workspace: str | None, project: str | None, name: str | None
 ) -> dict[str, Any]:
     """The application as platform_workloads listed it this turn, or {} when it is new."""
@@ -259,7 +260,7 @@ class TopConsumers(Intent):
 
 class LogSearch(Intent):
     def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
-        level = "error" if re.search(r"\berrors?\b", s.slots.text) else None
+        level = "ERROR" if re.search(r"\berrors?\b", s.slots.text) else None
         if not s.slots.phrase and not level:
             return Answer('What should I search the logs for (e.g. "timeout")?', clarify=True)
         return {
@@ -272,6 +273,61 @@ class LogSearch(Intent):
         }
 
 
+_LOCATED: Final = re.compile(r"^\S+ [A-Z]+ ([a-z0-9-]+)/([a-z0-9-]+)/([a-z0-9-]+):")
+_FRAGMENT: Final = 6  # shortest literal part of a template worth searching for
+
+
+class TopErrors(Intent):
+    """The most frequent error templates, then who logs the top one: the template has no
+    workload, so a search for its literal text names the pods (and their applications)."""
+
+    def plan(self, s: Situation) -> Step:
+        done = s.turn.called(self.tool)
+        if not done or not done[-1].ok or s.turn.called("logs_search"):
+            return super().plan(s)
+        fragment = _fragment(done[-1].data)
+        if fragment is None or not s.bound("logs_search"):
+            return super().plan(s)
+        args = {"level": "ERROR", "contains": fragment, "limit": 50, "since": s.slots.since}
+        args["workspace"] = done[-1].args.get("workspace")
+        return ToolCalls([("logs_search", s.args("logs_search", **args))])
+
+    def render(self, s: Situation, call: Call) -> str:
+        text = super().render(s, call)
+        found = s.turn.result("logs_search")
+        owners = _owners(found.data if found and found.ok else None)
+        if not owners:
+            return text
+        logged = "; ".join(
+            f"`{app}` in {where} ({len(pods)} pod(s): {', '.join(f'`{p}`' for p in pods[:3])})"
+            for (where, app), pods in owners.items()
+        )
+        source = render.source(found) if found else ""
+        return f"{text}\n\nThe top error is logged by {logged} — source: {source}."
+
+
+def _fragment(data: Any) -> str | None:
+    """The longest literal part of the top template (its variable parts are `<*>`)."""
+    top = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+    parts = [p.strip(" :,") for p in str(top.get("template") or "").split("<*>")]
+    best = max(parts, key=len, default="")
+    return best[:120] if len(best) >= _FRAGMENT else None
+
+
+def _owners(lines: Any) -> dict[tuple[str, str], list[str]]:
+    """(workspace/project, application) → pods, from rendered log lines."""
+    owners: dict[tuple[str, str], list[str]] = {}
+    for line in lines if isinstance(lines, list) else []:
+        match = _LOCATED.match(str(line))
+        if match:
+            pod = match[3]
+            key = (f"{match[1]}/{match[2]}", owner_of_pod(pod) or pod)
+            pods = owners.setdefault(key, [])
+            if pod not in pods:
+                pods.append(pod)
+    return owners
+
+
 class Security(Intent):
     def arguments(self, s: Situation, scope: Scope) -> dict[str, Any] | Step:
         return {
@@ -282,11 +338,91 @@ class Security(Intent):
         }
 
 
-class Recommend(Intent):
-    """Scaling recommendations and what-ifs: the answer offers to apply the settings."""
+_PATCH: Final = re.compile(r"\b(patch\w*|fix\w*|remediat\w*|upgrad\w*|bump\w*|resolve)\b")
+_LAST_NUMBER: Final = re.compile(r"(\d+)(?!.*\d)")
+
+
+class Vulnerabilities(Security):
+    """CVEs of the images; asked to patch one application, the answer offers to deploy it on
+    the named tag, or on the next patch release of the tag it runs (same repository, replicas
+    and resources, as read from platform_workloads)."""
+
+    def plan(self, s: Situation) -> Step:
+        done = s.turn.called(self.tool)
+        if done and self._patching(s, done[-1]) and s.bound("platform_workloads"):
+            where = {k: done[-1].args.get(k) for k in ("workspace", "project")}
+            if not s.turn.called("platform_workloads", **where):
+                return ToolCalls([("platform_workloads", where)])
+        return super().plan(s)
+
+    def _patching(self, s: Situation, call: Call) -> bool:
+        return call.ok and bool(call.args.get("application")) and bool(_PATCH.search(s.slots.text))
 
     def propose(self, s: Situation, call: Call) -> tuple[str, dict[str, Any]] | None:
-        if not call.ok or not s.bound("scaling_apply"):
+        if not self._patching(s, call):
+            return None
+        app = str(call.args["application"])
+        where = {k: call.args.get(k) for k in ("workspace", "project")}
+        current = current_app(s, where["workspace"], where["project"], app)
+        groups = call.data if isinstance(call.data, list) else []
+        image = str(current.get("image") or "") or next(
+            (str(g["image"]) for g in groups if isinstance(g, dict) and g.get("image")), ""
+        )
+        repository, _, running = image.rpartition(":")
+        tag = s.slots.tag or next_patch(running)
+        if not repository or not tag or tag == running:
+            return None
+        if not current:  # no listing to copy the spec from: the security tool copies it
+            return ("security_propose_image_bump", {**where, "application": app, "tag": tag})
+        resources = current.get("resources") or {}
+        keys = ("cpu_request", "memory_request", "cpu_limit", "memory_limit")
+        spec = {k: resources[k] for k in keys if resources.get(k)}
+        if current.get("replicas") is not None:
+            spec["replicas"] = current["replicas"]
+        image = f"{repository}:{tag}"
+        return ("platform_application_deploy", {**where, "name": app, "image": image, **spec})
+
+    def render(self, s: Situation, call: Call) -> str:
+        text = super().render(s, call)
+        offer = self.propose(s, call)
+        if offer is None:
+            return text
+        app = offer[1].get("name") or offer[1].get("application")
+        image = offer[1].get("image") or offer[1].get("tag")
+        return (
+            f"{text}\n\nShall I roll `{app}` out on `{image}` (same replicas and resources)? "
+            "Reply **yes** to request the deploy (high-risk changes wait for approval), or name "
+            "the patched tag if it is another one."
+        )
+
+
+def next_patch(tag: str) -> str | None:
+    """The tag with its last number raised by one (1.4.2 → 1.4.3): the usual patch release."""
+    match = _LAST_NUMBER.search(tag)
+    if not match:
+        return None
+    return f"{tag[: match.start()]}{int(match[1]) + 1}{tag[match.end() :]}"
+
+
+_CEILING: Final = re.compile(
+    r"\b(can'?t|cannot|unable to|doesn'?t|does not|not) scale\b.*\benough\b"
+    r"|\bscale (far|high) enough\b|\bmax(imum)? replicas\b|\bhpa\b|\bautoscal\w*"
+)
+
+
+class Recommend(Intent):
+    """Scaling recommendations and what-ifs: the answer offers to apply the settings; asked
+    about the autoscaler's bounds, it offers just the recommended autoscaler."""
+
+    def propose(self, s: Situation, call: Call) -> tuple[str, dict[str, Any]] | None:
+        if not call.ok:
+            return None
+        hpa = _hpa_change(call.data)
+        app = call.args.get("application")
+        if hpa and app and _CEILING.search(s.slots.text):
+            where = {k: call.args.get(k) for k in ("workspace", "project")}
+            return ("platform_application_set_hpa", {**where, "name": app, **hpa})
+        if not s.bound("scaling_apply"):
             return None
         keys = ("org", "workspace", "project", "application", "function", "since", "proposed")
         args = {k: v for k, v in call.args.items() if k in keys}
@@ -294,7 +430,26 @@ class Recommend(Intent):
 
     def suggestion(self, s: Situation, call: Call) -> str:
         # Offer to apply only what a "yes" can actually do here.
-        return super().suggestion(s, call) if self.propose(s, call) else ""
+        offer = self.propose(s, call)
+        if offer and offer[0] == "platform_application_set_hpa":
+            a = offer[1]
+            return (
+                f"reply **yes** to set the autoscaler of `{a['name']}` to {a['min_replicas']}–"
+                f"{a['max_replicas']} replicas at {a['target_cpu_percent']}% CPU (the other "
+                "changes stay proposals; high-risk changes wait for approval)."
+            )
+        return super().suggestion(s, call) if offer else ""
+
+
+def _hpa_change(data: Any) -> dict[str, int] | None:
+    """The recommended autoscaler bounds, when the recommendation changes them."""
+    changes = data.get("changes") if isinstance(data, dict) else None
+    hpa = (changes or {}).get("hpa") if isinstance(changes, dict) else None
+    to = hpa.get("to") if isinstance(hpa, dict) else None
+    keys = ("min_replicas", "max_replicas", "target_cpu_percent")
+    if not isinstance(to, dict) or not all(isinstance(to.get(k), int) for k in keys):
+        return None
+    return {k: int(to[k]) for k in keys}
 
 
 class WhatIf(Recommend):

@@ -9,18 +9,19 @@ from typing import Any
 
 from hexaops.agents.offline import render
 from hexaops.agents.offline.conversation import Call
-from hexaops.agents.offline.intents import Intent, missing_tool
+from hexaops.agents.offline.intents import Intent, current_app, missing_tool
+from hexaops.agents.offline.remedies import (
+    application_of,
+    object_parts,
+    operation_of,
+    remedy,
+    suggestions,
+    target_name,
+)
 from hexaops.agents.offline.scope import Scope, resolve
 from hexaops.agents.offline.steps import Answer, Situation, Step, ToolCalls
 
 _FOLLOW_UPS = ("metrics_workload", "logs_summary", "knowledge_search")
-# Suggested operations the answer may offer to run on a yes: they act on the finding's own
-# workload only, so nothing a tool result says can widen what a yes does.
-_OPERATION = re.compile(r"^[a-z_]+\.[a-z_]+$")
-_OFFERABLE = {
-    "application.rollback": "platform_application_rollback",
-    "application.restart": "platform_application_restart",
-}
 
 
 def _top_finding(call: Call) -> dict[str, Any] | None:
@@ -29,44 +30,6 @@ def _top_finding(call: Call) -> dict[str, Any] | None:
     causes = [f for f in findings if not f.get("symptom")]
     ranked = causes or findings
     return ranked[0] if ranked else None
-
-
-def _proposal(s: Situation, finding: dict[str, Any] | None) -> tuple[str, dict[str, Any]] | None:
-    """The first suggested operation as a write on the finding's workload, when offerable."""
-    if finding is None:
-        return None
-    obj = _object_parts(str(finding.get("object") or ""))
-    if obj.get("kind") != "Deployment" or not obj.get("project"):
-        return None
-    steps = _suggestions(finding)
-    tool = _OFFERABLE.get(steps[0][0]) if steps else None
-    if tool is None or not s.bound(tool):
-        return None
-    return (tool, {"workspace": obj["workspace"], "project": obj["project"], "name": obj["name"]})
-
-
-def _suggestions(finding: dict[str, Any]) -> list[tuple[str, str]]:
-    """The finding's suggested platform operations as (operation, why). Only well-formed
-    operation names, and never deletions: a suggestion is read from tool data, so it may
-    only ever lead to a question for the user, and never to removing something."""
-    found = []
-    # A rollback needs an earlier revision: none when the finding says it runs revision 1.
-    first = re.search(r"\brevision 1\b", str(finding.get("detail") or ""))
-    for step in finding.get("next_steps") or []:
-        operation, _, why = str(step).partition(" — ")
-        operation = operation.strip()
-        if operation == "application.rollback" and first:
-            continue
-        if _OPERATION.match(operation) and "delete" not in operation:
-            found.append((operation, why.strip()))
-    return found
-
-
-def _object_parts(obj: str) -> dict[str, str]:
-    """'org/ws/project/Kind/name' → its parts (shorter paths give fewer)."""
-    parts = obj.split("/")
-    keys = ("org", "workspace", "project", "kind", "name")
-    return dict(zip(keys, parts, strict=False))
 
 
 class Investigate(Intent):
@@ -95,24 +58,36 @@ class Investigate(Intent):
             follow = self._follow_ups(s, finding)
             if follow:
                 return ToolCalls(follow)
-        offer = _proposal(s, finding) if diagnosis.ok else None
+        offer = remedy(finding, self._listed(s, finding)) if diagnosis.ok else None
         return Answer(self.answer(s, diagnosis, finding, offer), proposal=offer)
 
     def _follow_ups(
         self, s: Situation, finding: dict[str, Any]
     ) -> list[tuple[str, dict[str, Any]]]:
-        obj = _object_parts(str(finding.get("object") or ""))
+        obj = object_parts(str(finding.get("object") or ""))
         calls: list[tuple[str, dict[str, Any]]] = []
         workload = obj.get("name") if obj.get("kind") in ("Deployment", "Function") else None
-        if workload and obj.get("project"):
+        # The workspace's system components (kube-system) are no project the telemetry tools read.
+        if workload and obj.get("project") not in (None, "kube-system"):
             scope = {"workspace": obj["workspace"], "project": obj["project"], "workload": workload}
             for tool in ("metrics_workload", "logs_summary"):
                 if s.bound(tool):
                     calls.append((tool, s.args(tool, since=s.slots.since, **scope)))
+        listing = {"workspace": obj.get("workspace"), "project": obj.get("project")}
+        listed = s.turn.called("platform_workloads", **listing)
+        if workload and s.bound("platform_workloads") and not listed:
+            # The remedy may keep the rest of the application's spec (image, resources).
+            calls.append(("platform_workloads", listing))
         if s.bound("knowledge_search"):
             query = f"runbook {finding.get('analyzer', '')} {finding.get('title', '')}".strip()
             calls.append(("knowledge_search", {"query": query[:200]}))
         return calls
+
+    def _listed(self, s: Situation, finding: dict[str, Any] | None) -> dict[str, Any]:
+        """The finding's application as platform_workloads listed it this turn ({} if not)."""
+        obj = object_parts(str((finding or {}).get("object") or ""))
+        name = application_of(obj)
+        return current_app(s, obj.get("workspace"), obj.get("project"), name) if name else {}
 
     def _without_diagnose(self, s: Situation) -> Step:
         # Second best: the logs' errors and the workload's metrics, when those are bound.
@@ -146,7 +121,7 @@ class Investigate(Intent):
                 f"\n\nSource: {render.source(diagnosis, objects=False)}."
             )
         obj = str(finding.get("object") or "")
-        parts = _object_parts(obj)
+        parts = object_parts(obj)
         lines = [
             f"**Root cause:** {render.quote(finding.get('title'), 200)} on `{obj}` "
             f"({finding.get('severity', 'unknown')}, analyzer `{finding.get('analyzer')}`).",
@@ -176,16 +151,21 @@ class Investigate(Intent):
             )
         if s.slots.since_label:
             lines.append(f"- window asked for: {s.slots.since_label} (since={s.slots.since})")
-        steps = _suggestions(finding)
+        steps = suggestions(finding)
         lines += ["", "**Next steps**"]
-        target = parts.get("name", "it")
+        target = target_name(parts)
         for operation, why in steps[:3]:
             reason = f" ({render.plain(why, 160)})" if why else ""
             lines.append(f"- Shall I run `{operation}` on `{target}`{reason}?")
         if not steps:
             lines.append("- Ask me for the logs or metrics of the affected object to dig deeper.")
         if offer:
-            lines.append(f"\nReply **yes** to request `{offer[0]}` for `{target}` (the first one).")
+            operation = operation_of(offer[0])
+            values = ", ".join(f"{k}={v}" for k, v in offer[1].items())
+            lines.append(
+                f"\nReply **yes** to request `{operation}` ({render.plain(values, 200)}); "
+                "high-risk changes wait for an approver."
+            )
         return "\n".join(lines)
 
 

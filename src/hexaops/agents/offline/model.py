@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
@@ -27,6 +27,7 @@ from hexaops.agents.offline.registry import plan
 from hexaops.agents.offline.routing import route, routing_mode
 from hexaops.agents.offline.slots import extract
 from hexaops.agents.offline.steps import Answer, Situation, ToolCalls
+from hexaops.agents.quoting import unquote_tool_result
 from hexaops.tools.budget import estimate_tokens
 
 _CHUNK_WORDS = 8  # words per streamed chunk
@@ -38,11 +39,15 @@ def _digest(*parts: Any) -> str:
 
 
 def _fingerprint(messages: Sequence[BaseMessage]) -> list[Any]:
-    """The conversation as plain data (ids excluded: they may be random)."""
+    """The conversation as plain data (ids excluded: they may be random; so are a tool
+    result's token estimates, which can differ by one between identical results)."""
     out: list[Any] = []
     for m in messages:
         calls = [(c["name"], c["args"]) for c in getattr(m, "tool_calls", None) or []]
-        out.append([m.type, m.content, calls])
+        content: Any = m.content
+        if isinstance(m, ToolMessage) and (parsed := unquote_tool_result(str(content))):
+            content = {k: v for k, v in parsed.items() if k != "tokens"}
+        out.append([m.type, content, calls])
     return out
 
 

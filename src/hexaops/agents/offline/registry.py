@@ -21,6 +21,8 @@ from hexaops.agents.offline.intents import (
     Recommend,
     Security,
     TopConsumers,
+    TopErrors,
+    Vulnerabilities,
     WhatIf,
     WorkloadWrite,
     WorkspaceCreate,
@@ -42,7 +44,14 @@ INTENTS: Final[list[Intent]] = [
         ("what's wrong with checkout in acme-prod?", "why is payments failing?",
          "is anything broken in acme-staging?"),
         ((r"\bwhat'?s wrong\b|\bwhat is wrong\b|\bwhat went wrong\b", 5),
-         (r"\bwhy (is|are|does|do|did|has|have)\b", 3),
+         (r"\bwhy (is|are|was|were|does|do|did|has|have)\b", 3),
+         (r"\bkeeps? (restarting|crashing|failing|dying|getting killed)\b|\bnever start"
+          r"|\b(won'?t|can'?t|cannot|doesn'?t|don'?t) start\b|\bevict\w*|\b(memory|disk) pressure\b",
+          4),
+         (r"\b(which|what) (app|application|service|deployment|workload|pod|node)s?\b.*"
+          r"\b(affected|broken|failing|restarting|problems?)\b", 3),
+         (r"\b(deal with|sort out|take care of|mitigate|remediate)\b", 3),
+         (r"\bmaxed out\b|\bat (its |their |the )?(max|maximum|ceiling)\b", 6),
          (r"\b(fail\w*|broken|crash\w*|not working|unhealthy|erroring|flapping|oom\w*)\b", 3),
          (r"\bhow is\b.*\bdoing\b|\b(healthy|health)\b|\bis\b.*\b(ok|okay|fine|up)\?", 4),
          (r"\b(diagnos\w*|investigate|troubleshoot|debug|root cause|what happened)\b", 4),
@@ -89,7 +98,7 @@ INTENTS: Final[list[Intent]] = [
          (r"\b(search|grep|find|look for|containing|contains|mentioning|matching)\b", 4),
          (r"\b(show|list|get|see|read)\b.*\berrors?\b", 4)),
     ),
-    Intent(
+    TopErrors(
         "top_errors", "Logs", "logs_top_errors",
         ("top errors today", "what are the most frequent errors in acme-prod?"),
         ((r"\b(top|most (frequent|common)|frequent|common|recurring)\b.*\berrors?\b", 6),
@@ -109,7 +118,7 @@ INTENTS: Final[list[Intent]] = [
          (r"\bconfig(uration)? (scan|check|audit|issues?)\b", 3)),
         level="narrow",
     ),
-    Security(
+    Vulnerabilities(
         "vulnerabilities", "Security", "security_vulnerabilities",
         ("which images have critical vulnerabilities?", "CVEs of checkout"),
         ((r"\b(vulnerab\w*|cves?|patch\w*|exploit\w*)\b", 6),),
@@ -118,7 +127,10 @@ INTENTS: Final[list[Intent]] = [
         "scaling_recommend", "Scaling", "scaling_recommend",
         ("how many replicas should checkout have?", "right-size frontend in acme-prod"),
         ((r"\b(recommend\w*|right-?siz\w*|sizing|over-?provisioned|under-?provisioned)\b", 5),
-         (r"\bhow many (replicas|instances|pods)\b|\bshould\b.*\b(replicas|requests|limits)\b", 6)),
+         (r"\bhow many (replicas|instances|pods)\b|\bshould\b.*\b(replicas|requests|limits)\b", 6),
+         # "cannot scale far enough": the autoscaler's bounds are too tight, not a manual scale.
+         (r"\b(can'?t|cannot|unable to|doesn'?t|does not|not) scale\b.*\benough\b"
+          r"|\bscale (far|high) enough\b", 9)),
         level="workload",
         next_step=_APPLY,
     ),
@@ -134,7 +146,8 @@ INTENTS: Final[list[Intent]] = [
     HowTo(
         "howto", "Knowledge", "knowledge_search",
         ("how do I expose an application?", "how to set up autoscaling"),
-        ((r"^(how (do|can|should|would) (i|we|you)|how to|what is the (best )?way)\b", 6),
+        # "how do I roll back …" asks for the procedure, not for a rollback: above any write.
+        ((r"^(how (do|can|should|would) (i|we|you)|how to|what is the (best )?way)\b", 8),
          (r"\b(explain|documentation|docs|runbook|guide|best practice)\b", 4),
          (r"^what (is|are|does) (a |an |the )?[a-z-]+( mean)?\??$", 5),
          (r"\bmean\??$|\bmeaning of\b", 4)),
@@ -243,7 +256,20 @@ HELP = (
 )
 
 
-YES = re.compile(r"^(yes|y|yeah|yep|sure|ok|okay|do it|go ahead|please do|proceed|confirm)\b")
+YES = re.compile(
+    r"^(yes|y|yeah|yep|sure|ok|okay|do it|go ahead|please do|proceed|confirm|run it|apply it)\b"
+)
+
+
+def confirms(s: Situation) -> bool:
+    """Whether a reply accepts what our previous answer offered ("yes", "ok run it", "yes, go
+    ahead and renew it"). A reply that starts with a yes but asks for something else about a
+    named object ("ok, restart frontend") is a request of its own."""
+    if not YES.search(s.slots.text):
+        return False
+    slots = s.slots
+    named = slots.candidates or slots.workspace or slots.project or slots.target
+    return not (named and choose(s) is not None)
 
 
 def confirm(s: Situation, tool: str, args: dict[str, Any]) -> Step:
@@ -289,7 +315,7 @@ def plan(s: Situation) -> Step:
     """The next step for the request: tool calls, a question, or the final answer."""
     if not s.slots.text:
         return Answer(capabilities(s, lead="Ask me about your platform. I can help with:"))
-    if s.turn.proposal and YES.search(s.slots.text):
+    if s.turn.proposal and confirms(s):
         return confirm(s, *s.turn.proposal)
     intent = choose(s)
     if intent is None and re.search(HELP, s.slots.text):  # "help me fix X" is a request

@@ -119,6 +119,8 @@ def action_status(call: Call) -> str:
         if len(actions) == 1:
             return _one_action(call, actions[0])
         return "\n".join(f"- {_one_action(call, a)}" for a in actions)
+    if isinstance(data.get("action"), dict):  # a tool that requests one action and says more
+        return _one_action(call, data["action"])
     return _one_action(call, data)
 
 

@@ -4,7 +4,9 @@ The supervisor binds one handoff tool per specialist, `route_to_<specialist>`, w
 arguments. The planner classifies the latest request with the intent registry and calls the
 route of the specialist that owns the intent (`ROUTES`, the one table of that mapping);
 greetings, help and requests it cannot place get a text answer. A follow-up ("yes", the answer
-to a clarifying question) goes back to the specialist that asked.
+to a clarifying question) goes back to the specialist that asked; a yes to an offered write
+goes to a specialist that holds its tool (an investigation may offer a change that only
+provisioning makes).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hexaops.agents.offline.conversation import (
 )
 from hexaops.agents.offline.slots import extract
 from hexaops.agents.offline.steps import Answer, Situation, Step, ToolCalls
+from hexaops.agents.specialists import specialists
 
 # intent → specialist. "What's wrong" goes to incident (it may offer a rollback or restart, and
 # the user's "yes" returns there); a restart or rollback asked for directly is a platform change
@@ -112,6 +115,11 @@ def route(messages: Sequence[BaseMessage], tools: dict[str, dict[str, Any]]) -> 
     previous = _previous_specialist(messages[:latest], tools)
     asked = _asked(messages[:latest])
     short = len(text.split()) <= _FOLLOW_UP_WORDS
+    offered = _offered(messages[:latest])
+    if offered and registry.confirms(situation):
+        holder = _holder(offered, previous, tools)
+        if holder is not None:
+            return _call(holder)
     if previous is not None and (
         (intent is None and (short or asked)) or (registry.YES.search(text) and asked)
     ):
@@ -142,6 +150,26 @@ def _asked(history: Sequence[BaseMessage]) -> bool:
     return bool(flags.get(CLARIFY) or flags.get(PROPOSAL)) or text_of(
         answers[-1]
     ).rstrip().endswith("?")
+
+
+def _offered(history: Sequence[BaseMessage]) -> str | None:
+    """The write tool our last answer offered to run on a yes."""
+    answers = [m for m in history if isinstance(m, AIMessage) and not m.tool_calls]
+    offer = answers[-1].additional_kwargs.get(PROPOSAL) if answers else None
+    return str(offer["tool"]) if isinstance(offer, dict) and offer.get("tool") else None
+
+
+def _holder(tool: str, previous: str | None, tools: dict[str, dict[str, Any]]) -> str | None:
+    """The route of the specialist that can run `tool`: the one that offered it when it holds
+    the tool (an investigation may offer a change only another specialist makes)."""
+    holding = [
+        f"{ROUTE_PREFIX}{s.name}"
+        for s in specialists()
+        if tool in s.tools and f"{ROUTE_PREFIX}{s.name}" in tools
+    ]
+    if previous in holding:
+        return previous
+    return holding[0] if holding else previous
 
 
 def _previous_specialist(
