@@ -187,7 +187,7 @@ class ApprovalMiddleware(AgentMiddleware[Any, AgentContext]):
             planned = run_tool(context.tools, call["name"], {**args, "dry_run": True})
             if planned.status == "error":
                 return _message(request, planned)
-            view = ActionView.model_validate(planned.data)
+            view = ActionView.model_validate(action_data(planned.data))
             covered, why = self._automation(context, view, args)
             if covered:
                 return handler(request)
@@ -409,7 +409,14 @@ def _id(view: ActionView) -> int:
     return view.id
 
 
+def action_data(data: Any) -> Any:
+    """The action view in a write tool's result data: the data itself, or its `action` (tools
+    that say more than the action, e.g. the image bump's from/to images)."""
+    return data.get("action", data) if isinstance(data, dict) else data
+
+
 def _pending_view(data: Any) -> ActionView | None:
+    data = action_data(data)
     if not isinstance(data, dict) or data.get("status") != "pending" or data.get("id") is None:
         return None
     return ActionView.model_validate(data)

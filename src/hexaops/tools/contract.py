@@ -151,8 +151,9 @@ def _error(name: str, message: str, code: str, started: float) -> ToolResult:
 
 def _finish(result: ToolResult, started: float) -> ToolResult:
     result.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+    # Timing left out: the same result always costs the same tokens (deterministic replays).
     result.tokens = estimate_tokens(
-        compact_json(result.model_dump(mode="json", exclude={"tokens"}))
+        compact_json(result.model_dump(mode="json", exclude={"tokens", "elapsed_ms"}))
     )
     return result
 

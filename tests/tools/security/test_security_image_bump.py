@@ -99,3 +99,18 @@ def test_bumping_the_flagged_image_clears_its_findings(
     sim.advance(1, store)
     cleared = run_tool(ctx, "security_vulnerabilities", CHECKOUT)
     assert cleared.status == "empty", cleared.summary
+
+
+def test_a_dry_run_plans_the_bump_and_changes_nothing(
+    tool_context: Callable[..., ToolContext], platform: Platform, owner: Principal
+) -> None:
+    before = _checkout(platform, owner)
+    result = run_tool(
+        tool_context("dev@acme.example"),
+        "security_propose_image_bump",
+        {**CHECKOUT, "tag": "1.4.3", "dry_run": True},
+    )
+    assert result.status == "ok", result.summary
+    assert result.summary.startswith("planned application.deploy of acme/acme-prod/shop/checkout")
+    assert result.data["action"]["operation"] == "application.deploy"
+    assert _checkout(platform, owner) == before

@@ -163,6 +163,9 @@ class ImageBumpArgs(OrgArg):
         description="The patched tag of the same image repository, e.g. 1.4.3: one whose "
         "packages include the fixed versions security_vulnerabilities recommends.",
     )
+    dry_run: bool = Field(
+        default=False, description="Only plan: show what would change, change nothing."
+    )
 
 
 @tool("security_propose_image_bump", "security", writes=True)
@@ -185,15 +188,24 @@ def propose_image_bump(ctx: ToolContext, args: ImageBumpArgs) -> Outcome:
         "replicas": app.replicas,
         **{k: str(v) for k, v in app.resources.items()},
     }
-    action = ctx.platform.request(ctx.principal, "application.deploy", params)
-    if action.status == "pending":
+    action = ctx.platform.request(
+        ctx.principal,
+        "application.deploy",
+        params,
+        idempotency_key=f"tool:{ctx.call_id}" if ctx.call_id else None,
+        dry_run=args.dry_run,
+    )
+    if args.dry_run:
+        state = "planned (dry run: nothing changed)"
+    elif action.status == "pending":
         state = "waits for approval by an owner or admin"
     elif action.approved_by:
         state = f"{action.status} (approved by {action.approved_by})"
     else:
         state = action.status
     return Outcome(
-        f"requested application.deploy of {app.org}/{app.workspace}/{app.project}/{app.name}: "
+        f"{'planned' if args.dry_run else 'requested'} application.deploy of "
+        f"{app.org}/{app.workspace}/{app.project}/{app.name}: "
         f"{app.image} → {image}; action #{action.id} {state}",
         {"from_image": app.image, "to_image": image, "action": action.model_dump(mode="json")},
         [Evidence(kind="action", backend="platform", objects=[f"action/{action.id}"])],
