@@ -73,6 +73,7 @@ SPECIALIST: Final = "provisioning"  # has the platform reads
 QUESTION: Final = "which workspaces do we have?"
 ASKER: Final = "owner@acme.example"
 MAX_TURNS_IN_FLIGHT: Final = 600
+DB_POOL: Final = 20  # database connections per serving process (plus half as many overflow)
 
 Progress = Callable[[str], None]
 
@@ -310,14 +311,22 @@ def _serve(
 ) -> None:
     """A serving process: one contender (`baseline` or `ours`) on its own engine, running each
     turn it is handed on a thread of its own (a sync LangGraph run holds its thread)."""
-    engine = create_engine(served.url, pool_size=threads, max_overflow=threads)
+    # A bounded pool, as a server runs (PostgreSQL allows 100 connections by default): turns
+    # beyond it wait for a connection, which shows as overhead.
+    engine = create_engine(served.url, pool_size=DB_POOL, max_overflow=DB_POOL // 2)
     platform = Platform(engine, SandboxDriver(engine))
     bench = _Bench(platform, Settings(home=Path(served.home), database_url=served.url))
-    model = BenchModel(latency=served.model_seconds)
-    contender = bench.ours(model) if kind == "ours" else bench.baseline(model)
-    model_time = contender.model_calls * served.model_seconds
     try:
+        model = BenchModel(latency=served.model_seconds)
+        contender = bench.ours(model) if kind == "ours" else bench.baseline(model)
+        model_time = contender.model_calls * served.model_seconds
         contender.turn()  # warm up before saying ready
+    except Exception as exc:
+        outbox.put((-1, -1, "failed", f"{type(exc).__name__}: {exc}"[:500]))
+        bench.close()
+        engine.dispose()
+        raise
+    try:
         outbox.put((-1, -1, "ready", None))
 
         def run(run_id: int, index: int, arrival: float) -> None:

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import time
+from types import TracebackType
 from typing import Final
 
-import psycopg
 from langgraph.checkpoint.postgres import PostgresSaver
+from psycopg import Connection
 from psycopg.rows import DictRow, dict_row
+from psycopg_pool import ConnectionPool
 
 from hexaops.platform.core import Platform
 
@@ -19,27 +22,60 @@ def checkpoint_url(platform: Platform) -> str:
     return platform.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+class PooledSaver(PostgresSaver):
+    """A PostgresSaver whose calls run concurrently: each takes its own pooled connection.
+
+    PostgresSaver holds one saver-wide lock around every call, even on a pool, so all the turns
+    of a process would queue behind one another's checkpoint reads and writes (under load, a
+    thread holding it waits for the GIL too). With a pool the lock protects nothing."""
+
+    def __init__(self, pool: ConnectionPool[Connection[DictRow]]) -> None:
+        super().__init__(pool)
+        self.lock = _NoLock()  # type: ignore[assignment]
+
+
 def open_checkpointer(
-    platform: Platform, schema: str
-) -> tuple[psycopg.Connection[DictRow], PostgresSaver]:
-    """A connection (close it when done) and a PostgresSaver on `schema`, its tables created.
+    platform: Platform, schema: str, max_connections: int = 16
+) -> tuple[ConnectionPool[Connection[DictRow]], PostgresSaver]:
+    """A connection pool (close it when done) and a saver on `schema`, its tables created.
     Processes starting together (API replicas, workers) take turns creating the tables."""
-    conn: psycopg.Connection[DictRow] = psycopg.connect(
+    pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
         checkpoint_url(platform),
-        autocommit=True,
-        prepare_threshold=0,
-        row_factory=dict_row,
-        options=f"-c search_path={schema}",
+        min_size=1,
+        max_size=max_connections,
+        kwargs={
+            "autocommit": True,
+            "prepare_threshold": 0,
+            "row_factory": dict_row,
+            "options": f"-c search_path={schema}",
+        },
+        open=True,
     )
     try:
-        saver = PostgresSaver(conn)
-        conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
-        try:
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            saver.setup()
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
+        with pool.connection() as conn:
+            # Poll rather than wait in pg_advisory_lock: the setup builds indexes CONCURRENTLY,
+            # which waits for every running statement — a waiting lock call would deadlock it.
+            while not conn.execute(
+                "SELECT pg_try_advisory_lock(%s) AS locked", (_SETUP_LOCK,)
+            ).fetchone()["locked"]:  # type: ignore[index]
+                time.sleep(0.1)
+            try:
+                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                saver = PooledSaver(pool)
+                saver.setup()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
     except BaseException:
-        conn.close()
+        pool.close()
         raise
-    return conn, saver
+    return pool, saver
