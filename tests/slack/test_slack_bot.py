@@ -117,7 +117,7 @@ def wire(
         fake_slack(EMAILS) as (slack, api_url),
         AgentService(settings, platform, resources={"telemetry": store}) as agents,
     ):
-        monkeypatch.setenv("HEXAOPS_SLACK_API_URL", api_url)
+        settings = settings.model_copy(update={"slack_api_url": api_url})
         app = FastAPI()
         bot = mount_slack(app, agents, platform, settings)
         with TestClient(app) as client:
@@ -271,7 +271,7 @@ def test_the_bot_mounts_on_the_api_app_and_finds_its_services(
         fake_slack(EMAILS) as (slack, api_url),
         AgentService(settings, platform, resources={"telemetry": store}) as agents,
     ):
-        monkeypatch.setenv("HEXAOPS_SLACK_API_URL", api_url)
+        settings = settings.model_copy(update={"slack_api_url": api_url})
         app = create_app(settings, platform, agents)
         bot = mount_slack(app, None, None, settings)
         with TestClient(app) as client:

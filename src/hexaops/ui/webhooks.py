@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hexaops.incidents.alerts import Alert
 from hexaops.platform.bus import ALERTS, EventBus
-from hexaops.platform.errors import ConfigurationError
+from hexaops.platform.errors import ConfigurationError, InvalidInput
 from hexaops.settings import Settings
 from hexaops.ui.api.problems import problem_responses
 from hexaops.ui.auth import AuthError
@@ -124,11 +124,17 @@ async def alertmanager(
     payload: AlertmanagerWebhook, request: Request, _: Annotated[None, Depends(_authorized)]
 ) -> Accepted:
     bus = bus_of(request)
+    try:
+        ids = [message_id(alert) for alert in payload.alerts]
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            "the alerts hold text that is not valid UTF-8 (a lone surrogate): nothing was queued"
+        ) from None
     queued = 0
-    for alert in payload.alerts:
+    for alert, msg_id in zip(payload.alerts, ids, strict=True):
         event: dict[str, Any] = alert.to_json()
         try:
-            stored = await bus.publish(ALERTS, event, msg_id=message_id(alert))
+            stored = await bus.publish(ALERTS, event, msg_id=msg_id)
         except Exception as exc:  # any bus failure: Alertmanager must retry, not drop it
             log.warning("alert %s not queued: %s", alert.fingerprint, exc)
             raise ConfigurationError(
