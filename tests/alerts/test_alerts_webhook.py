@@ -155,3 +155,13 @@ def test_the_webhook_is_documented(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"][URL]["post"]
     assert {"202", "401", "413", "422", "503"} <= set(operation["responses"])
     assert operation["tags"] == ["alerts"]
+
+
+def test_an_alert_with_alertmanagers_zero_start_time_is_taken_once(
+    client: TestClient, broker: MemoryBroker
+) -> None:
+    body = {"alerts": [{"labels": {}, "startsAt": "0001-01-01T00:00:00Z"}]}
+    first = client.post(URL, json=body)
+    assert first.status_code == 202, first.text
+    assert client.post(URL, json=body).json()["duplicates"] == 1
+    assert len(queued(broker)) == 1

@@ -58,8 +58,9 @@ class Accepted(BaseModel):
 
 def message_id(alert: Alert) -> str:
     """The bus message id of one alert notice: the same notice, the same id."""
+    starts = alert.starts_at.isoformat() if alert.starts_at else ""  # zero time: unset
     ends = alert.ends_at.isoformat() if alert.ends_at else ""
-    key = f"{alert.fingerprint}|{alert.status}|{alert.starts_at.isoformat()}|{ends}"
+    key = f"{alert.fingerprint}|{alert.status}|{starts}|{ends}"
     return "alert:" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
