@@ -121,3 +121,13 @@ def inject_and_alert(platform: Platform, store: ClickHouseStore, case: Case) -> 
 
 def remediator(platform: Platform, store: ClickHouseStore, home: Path, **kwargs: Any) -> Remediator:
     return Remediator(platform, Settings(home=home), resources={"telemetry": store}, **kwargs)
+
+
+def automation_actions(platform: Platform) -> list[str]:
+    """`operation:status` of every action the incidents' automation principal requested."""
+    owner = platform.user(OWNER)
+    return [
+        f"{a.operation}:{a.status}"
+        for a in platform.list_actions(owner, ORG, limit=200)
+        if a.requested_by.startswith("automation:incidents@")
+    ]

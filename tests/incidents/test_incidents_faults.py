@@ -7,7 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from incidents_support import NS, ORG, OWNER, WS, Case, allow, inject_and_alert, remediator
+from incidents_support import (
+    NS,
+    ORG,
+    OWNER,
+    WS,
+    Case,
+    allow,
+    automation_actions,
+    inject_and_alert,
+    remediator,
+)
 
 from hexaops.incidents import store as incidents
 from hexaops.incidents.remediation import Step
@@ -71,15 +81,6 @@ def test_alert_to_verified_recovery(
     assert Simulation(platform.engine).truth(fault)["status"] == "resolved"
 
 
-def _automation_actions(platform: Platform) -> list[str]:
-    owner = platform.user(OWNER)
-    return [
-        f"{a.operation}:{a.status}"
-        for a in platform.list_actions(owner, ORG, limit=200)
-        if a.requested_by.startswith("automation:incidents@")
-    ]
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.kind for c in CASES])
 def test_without_a_policy_the_mitigation_waits_and_nothing_runs(
     case: Case, platform: Platform, store: ClickHouseStore, chdb_home: Path
@@ -88,7 +89,7 @@ def test_without_a_policy_the_mitigation_waits_and_nothing_runs(
     with remediator(platform, store, chdb_home) as worker:
         result = worker.run(incident_id)
     assert (result.status, result.waiting) == ("awaiting_approval", True)
-    assert _automation_actions(platform) == []
+    assert automation_actions(platform) == []
     assert Simulation(platform.engine).truth(fault)["status"] == "active"
     record = incidents.detail(platform, platform.user(OWNER), incident_id)
     assert record["plan"]  # the proposed mitigation waits with the investigation attached
@@ -111,7 +112,7 @@ def test_a_wrong_mitigation_fails_verification_and_escalates(
     with remediator(platform, store, chdb_home) as worker:
         result = worker.run(incident_id, forced_plan=[wrong])
     assert result.status == "escalated"
-    assert _automation_actions(platform) == ["application.restart:succeeded"]
+    assert automation_actions(platform) == ["application.restart:succeeded"]
     assert Simulation(platform.engine).truth(fault)["status"] == "active"
     record = incidents.detail(platform, platform.user(OWNER), incident_id)
     assert record["outcome"] == "failed"

@@ -8,7 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from incidents_support import NS, ORG, OWNER, WS, Case, allow, inject_and_alert, remediator
+from incidents_support import (
+    NS,
+    ORG,
+    OWNER,
+    WS,
+    Case,
+    allow,
+    automation_actions,
+    inject_and_alert,
+    remediator,
+)
 
 from hexaops.agents.approvals import ApprovalMiddleware
 from hexaops.agents.context import AgentContext
@@ -32,15 +42,6 @@ SUBSET = [
 ]
 
 
-def _actions(platform: Platform, key_prefix: str) -> list[str]:
-    owner = platform.user(OWNER)
-    return [
-        f"{a.operation}:{a.status}"
-        for a in platform.list_actions(owner, ORG, limit=200)
-        if a.requested_by.startswith("automation:incidents@")
-    ]
-
-
 @pytest.mark.parametrize("case", SUBSET, ids=[c.kind for c in SUBSET])
 def test_without_a_covering_policy_the_plan_waits_for_an_owner(
     case: Case, platform: Platform, store: ClickHouseStore, chdb_home: Path
@@ -49,7 +50,7 @@ def test_without_a_covering_policy_the_plan_waits_for_an_owner(
     with remediator(platform, store, chdb_home) as worker:
         result = worker.run(incident_id)
         assert (result.status, result.waiting) == ("awaiting_approval", True)
-        assert _actions(platform, "incident") == []  # nothing ran
+        assert automation_actions(platform) == []  # nothing ran
         assert worker.run(incident_id).waiting  # running again does not skip the approval
         with pytest.raises(Forbidden, match="needs owner or admin"):
             worker.decide(incident_id, platform.user("dev@acme.example"), "approve")
@@ -60,7 +61,7 @@ def test_without_a_covering_policy_the_plan_waits_for_an_owner(
     summaries = [e["summary"] for e in record["timeline"]]
     assert any("waits for an owner or admin" in s for s in summaries)
     assert any("owner@acme.example approved the plan: go" in s for s in summaries)
-    assert len(_actions(platform, "incident")) == 1
+    assert len(automation_actions(platform)) == 1
 
 
 def test_a_rejected_plan_changes_nothing(
@@ -71,7 +72,7 @@ def test_a_rejected_plan_changes_nothing(
         worker.run(incident_id)
         result = worker.decide(incident_id, platform.user(OWNER), "reject", "not now")
     assert result.status == "rejected"
-    assert _actions(platform, "incident") == []
+    assert automation_actions(platform) == []
     assert Simulation(platform.engine).truth(fault)["status"] == "active"
 
 
@@ -177,13 +178,13 @@ def test_a_killed_worker_resumes_without_repeating_the_action(
     fault, incident_id = inject_and_alert(platform, store, SUBSET[0])
     with remediator(platform, store, chdb_home) as worker, pytest.raises(SimulatedCrash):
         worker.run(incident_id, crash_after_step=0)
-    assert _actions(platform, "incident") == ["application.rollback:succeeded"]
+    assert automation_actions(platform) == ["application.rollback:succeeded"]
     assert incidents.row(platform, incident_id).status == "remediating"
     with remediator(platform, store, chdb_home) as fresh:  # another worker process
         result = fresh.run(incident_id)
         assert result.status == "resolved"
         assert fresh.run(incident_id).status == "resolved"  # a finished run never starts again
-    assert _actions(platform, "incident") == ["application.rollback:succeeded"]
+    assert automation_actions(platform) == ["application.rollback:succeeded"]
     assert Simulation(platform.engine).truth(fault)["status"] == "resolved"
     timeline = incidents.detail(platform, platform.user(OWNER), incident_id)["timeline"]
     assert [e["kind"] for e in timeline].count("action") == 1
