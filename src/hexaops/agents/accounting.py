@@ -8,12 +8,16 @@ usage is "not found", like everything else of another organization.
 
 from __future__ import annotations
 
-import asyncio
+import atexit
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Final
 
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain.agents.middleware.types import AgentState
@@ -35,6 +39,11 @@ log = logging.getLogger(__name__)
 
 # Who sees every session of an organization (the others see their own sessions only).
 _ORG_USAGE_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+WRITE_DELAY_SECONDS: Final = 0.2  # queued usage rows are written in one insert this often
+TOTALS_SECONDS: Final = 2.0  # how long a read session or organization total is trusted
+_MAX_TALLIES: Final = 50_000  # sessions and organization-days whose totals are kept
+_MAX_QUEUED: Final = 100_000  # rows kept for a retry while the database is unreachable
+_RETRY_PAUSE_SECONDS = 1.0  # after a failed write
 
 
 def utc_day_start(at: datetime) -> datetime:
@@ -110,12 +119,107 @@ class UsageReport(BaseModel):
     notes: list[str]
 
 
-class UsageStore:
-    """The `agent_usage` table: records, budget totals and authorized reports."""
+def _write_rows(sessions: sessionmaker[Session], rows: list[dict[str, Any]]) -> None:
+    """Insert usage rows in one statement, with asynchronous commit: nobody waits for the WAL
+    flush. A crash of PostgreSQL itself may lose the last fraction of a second of usage rows,
+    never corrupt them; platform state is never written this way."""
+    with sessions.begin() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        session.execute(insert(AgentUsage), rows)
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
+
+class UsageWriter:
+    """Writes the usage rows of finished turns in the background, many turns in one insert.
+
+    A turn only queues its rows (no database round trip on its path); a thread writes what is
+    queued every WRITE_DELAY_SECONDS. One writer per database engine, so every `UsageStore` of a
+    process flushes the same queue before it reads (`flush`), and the process flushes it when it
+    exits. What a killed process loses is its last fraction of a second of usage rows; rows that
+    fail to write are kept and retried (up to _MAX_QUEUED rows)."""
+
+    _of: ClassVar[weakref.WeakKeyDictionary[Engine, UsageWriter]] = weakref.WeakKeyDictionary()
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self._queue: list[dict[str, Any]] = []
+        self._ready = threading.Condition()
+        self._writing = threading.Lock()  # held while rows are on their way to the database
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def of(cls, engine: Engine) -> UsageWriter:
+        with cls._lock:
+            writer = cls._of.get(engine)
+            if writer is None:
+                writer = cls._of[engine] = cls(sessionmaker(engine, expire_on_commit=False))
+                atexit.register(writer.flush)
+            return writer
+
+    def put(self, rows: list[dict[str, Any]]) -> None:
+        with self._ready:
+            self._queue.extend(rows)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="hexaops-usage-writer", daemon=True
+                )
+                self._thread.start()
+            self._ready.notify()
+
+    def flush(self) -> None:
+        """Write everything queued so far (and wait for rows already on their way)."""
+        self._write()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: bool(self._queue))
+            time.sleep(WRITE_DELAY_SECONDS)  # let more turns' rows join this insert
+            self._write()
+
+    def _write(self) -> None:
+        with self._writing:
+            with self._ready:
+                rows, self._queue = self._queue, []
+            if not rows:
+                return
+            try:
+                _write_rows(self.sessions, rows)
+            except SQLAlchemyError as exc:
+                log.warning("could not record %d model usage rows (will retry): %s", len(rows), exc)
+                with self._ready:
+                    self._queue[:0] = rows[-_MAX_QUEUED:]
+                time.sleep(_RETRY_PAUSE_SECONDS)
+
+
+@dataclass
+class _Tally:
+    tokens: int
+    read_at: float  # time.monotonic() of the database read it starts from
+
+
+class UsageStore:
+    """The `agent_usage` table: records, budget totals and authorized reports.
+
+    The budgets' totals (a session's tokens, an organization's today) are read from the table
+    and then kept for TOTALS_SECONDS, counting on top what this process records meanwhile: the
+    limits hold to within what other processes spent in the last seconds, and a turn costs no
+    aggregate query over a day of usage rows. A new session's total is known to be zero."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        totals_seconds: float = TOTALS_SECONDS,
+    ) -> None:
         self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.writer = UsageWriter.of(engine)
+        self.totals_seconds = totals_seconds
+        self._tallies: OrderedDict[Hashable, _Tally] = OrderedDict()
+        self._tally_lock = threading.Lock()
 
     @classmethod
     def of(cls, platform: Platform) -> UsageStore:
@@ -158,26 +262,74 @@ class UsageStore:
         )
 
     def record_many(self, rows: list[dict[str, Any]]) -> None:
-        """Write usage rows (from `usage_row`) in one statement.
-
-        With asynchronous commit: the turn does not wait for the WAL flush (about half its
-        database time here). A crash of PostgreSQL itself may lose the last fraction of a
-        second of usage rows, never corrupt them; platform state is never written this way."""
+        """Write usage rows (from `usage_row`) now, in one statement."""
         if rows:
-            with self.sessions.begin() as session:
-                if session.get_bind().dialect.name == "postgresql":
-                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-                session.execute(insert(AgentUsage), rows)
+            _write_rows(self.sessions, rows)
+            self._count(rows)
+
+    def enqueue(self, rows: list[dict[str, Any]]) -> None:
+        """Queue usage rows for the background writer (what a turn does when it ends)."""
+        if rows:
+            self.writer.put(rows)
+            self._count(rows)
+
+    def flush(self) -> None:
+        """Write the rows queued in this process (reads of the table do this first)."""
+        self.writer.flush()
 
     # -- budgets (no authorization: the run's own turn, session and organization) -------
 
+    def started(self, session_id: str) -> None:
+        """A new session: its total is zero, no need to read it."""
+        self._keep(("session", session_id), _Tally(0, time.monotonic()))
+
     def usage_before_turn(self, *, org: str | None, session_id: str) -> tuple[int, int]:
-        """Tokens the session has used, and the organization today: read once per turn."""
+        """Tokens the session has used, and the organization today: read once per turn, from
+        the kept totals while they are fresh."""
+        now = time.monotonic()
+        session_key = ("session", session_id)
+        org_key = ("org", org, utc_day_start(self.clock())) if org is not None else None
+        with self._tally_lock:
+            session = self._fresh(session_key, now)
+            org_day = self._fresh(org_key, now) if org_key is not None else 0
+        if session is not None and org_day is not None:
+            return session, org_day
         totals = self.budget_totals(org=org, session_id=session_id, turn_id="")
+        self._keep(session_key, _Tally(totals.session_tokens, now))
+        if org_key is not None:
+            self._keep(org_key, _Tally(totals.org_day_tokens, now))
         return totals.session_tokens, totals.org_day_tokens
 
+    def _fresh(self, key: Hashable, now: float) -> int | None:
+        tally = self._tallies.get(key)
+        if tally is None or now - tally.read_at > self.totals_seconds:
+            return None
+        return tally.tokens
+
+    def _keep(self, key: Hashable, tally: _Tally) -> None:
+        with self._tally_lock:
+            self._tallies[key] = tally
+            self._tallies.move_to_end(key)
+            while len(self._tallies) > _MAX_TALLIES:
+                self._tallies.popitem(last=False)
+
+    def _count(self, rows: list[dict[str, Any]]) -> None:
+        """Add recorded rows to the kept totals they belong to."""
+        with self._tally_lock:
+            for row in rows:
+                tokens = int(row["input_tokens"]) + int(row["output_tokens"])
+                keys: list[Hashable] = [("session", row["session_id"])]
+                if row["org"] is not None:
+                    keys.append(("org", row["org"], utc_day_start(row["at"])))
+                for key in keys:
+                    tally = self._tallies.get(key)
+                    if tally is not None:
+                        tally.tokens += tokens
+
     def budget_totals(self, *, org: str | None, session_id: str, turn_id: str) -> BudgetTotals:
-        """Calls and tokens of the turn, tokens of the session and of the organization today."""
+        """Calls and tokens of the turn, tokens of the session and of the organization today,
+        as stored (after this process's queued rows are written)."""
+        self.flush()
         tokens = AgentUsage.input_tokens + AgentUsage.output_tokens
         in_turn = AgentUsage.turn_id == turn_id
         in_session = AgentUsage.session_id == session_id
@@ -211,6 +363,7 @@ class UsageStore:
         Raises NotFound for an organization the principal is not in, and for a session or turn
         with no usage it may see (another principal's, another organization's, or unknown).
         """
+        self.flush()
         with self.sessions() as session:
             conditions = [_visible(session, principal, org)]
             if session_id is not None:
@@ -310,9 +463,9 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
 
     It wraps the model call rather than reading state afterwards, so it counts exactly what each
     call returned even when another middleware ends the turn right after it. The turn's
-    `TurnUsage` counts them (the budgets read it); the rows are written at once, or, when the
-    turn's owner saves them (`saved_by_owner`: the agent service), in one insert per turn. A
-    failure to write is logged and does not fail the turn.
+    `TurnUsage` counts them (the budgets read it); the rows go to the store's background writer
+    at once, or, when the turn's owner saves them (`saved_by_owner`: the agent service), when
+    the turn ends. A failure to write is logged and retried, and does not fail the turn.
     """
 
     def __init__(self, store: UsageStore, prices: Mapping[str, Price]) -> None:
@@ -337,7 +490,7 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
     ) -> ModelResponse[Any]:
         response = await handler(request)
         self._count(request.runtime.context, response)
-        await asyncio.to_thread(self._save_unless_owned, request.runtime.context)
+        self._save_unless_owned(request.runtime.context)  # queues: no I/O
         return response
 
     def _save_unless_owned(self, context: AgentContext) -> None:
@@ -370,12 +523,8 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
 
 
 def save_usage(store: UsageStore, context: AgentContext) -> None:
-    """Write the usage rows the turn has not written yet (a failure is logged, not raised)."""
-    rows = context.usage.take_unsaved()
-    try:
-        store.record_many(rows)
-    except SQLAlchemyError as exc:
-        log.warning("could not record model usage of turn %s: %s", context.turn_id, exc)
+    """Hand the rows the turn has not saved yet to the background writer."""
+    store.enqueue(context.usage.take_unsaved())
 
 
 def parse_since(text: str, now: datetime) -> datetime:

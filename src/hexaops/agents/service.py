@@ -94,6 +94,7 @@ class AgentService:
         )
 
     def close(self) -> None:
+        self.usage.flush()
         self._conn.close()
 
     def __enter__(self) -> AgentService:
@@ -117,16 +118,22 @@ class AgentService:
         check_message(text)
         session = session_id or uuid.uuid4().hex
         update: dict[str, Any] = {"messages": [HumanMessage(text)]}
+        tools = self._tools(principal)  # shares the principal's organizations with the tools
         state = self.graph.get_state(self._config(session)) if session_id else None
-        if state is not None and state.values:
-            org = self._require_access(principal, session, dict(state.values))
-            if state.interrupts:
-                yield Error(message=f"session {session} waits for an approval decision first")
-                return
-        else:
-            org = self._org_of(principal)
-            update |= {"org": org, "started_by": principal.id}
-        yield from self._run(principal, session, update, turn_id, org)
+        try:
+            if state is not None and state.values:
+                org = self._require_access(principal, session, dict(state.values), tools)
+                if state.interrupts:
+                    yield Error(message=f"session {session} waits for an approval decision first")
+                    return
+            else:
+                org = self._org_of(tools)
+                update |= {"org": org, "started_by": principal.id}
+                self.usage.started(session)
+        except BaseException:
+            tools.close()
+            raise
+        yield from self._run(tools, session, update, turn_id, org)
 
     def resume(
         self,
@@ -165,7 +172,8 @@ class AgentService:
         requester = self.platform.user(str(first.value.get("requested_by", principal.id)))
         resume: Command[Any] = Command(resume={first.id: value})
         specialist = state.values.get("specialist")
-        yield from self._run(requester, session_id, resume, turn_id, org, specialist)
+        tools = self._tools(requester)
+        yield from self._run(tools, session_id, resume, turn_id, org, specialist)
 
     def may_approve(self, principal: Principal, org: str) -> bool:
         """Whether `principal` is an owner or admin of `org` (may decide its pending actions)."""
@@ -243,15 +251,30 @@ class AgentService:
     def _interrupts(self, session_id: str) -> list[Interrupt]:
         return list(self.graph.get_state(self._config(session_id)).interrupts)
 
-    def _org_of(self, principal: Principal) -> str:
-        orgs = self.platform.organizations(principal)
-        if not orgs:
-            raise NotFound(f"{principal.id} belongs to no organization")
-        return orgs[0].slug
+    def _tools(self, principal: Principal) -> ToolContext:
+        """The tools' context of one turn as `principal` (closed when the turn ends)."""
+        return ToolContext.for_settings(
+            self.platform, principal, self.settings, resources=dict(self._resources)
+        )
 
-    def _require_access(self, principal: Principal, session_id: str, values: dict[str, Any]) -> str:
+    def _org_of(self, tools: ToolContext) -> str:
+        orgs = tools.organizations()
+        if not orgs:
+            raise NotFound(f"{tools.principal.id} belongs to no organization")
+        return orgs[0]
+
+    def _require_access(
+        self,
+        principal: Principal,
+        session_id: str,
+        values: dict[str, Any],
+        tools: ToolContext | None = None,
+    ) -> str:
         """The session's organization, if `principal` is in it; else the session is not found."""
-        orgs = {o.slug for o in self.platform.organizations(principal)}
+        if tools is not None:
+            orgs = set(tools.organizations())
+        else:
+            orgs = {o.slug for o in self.platform.organizations(principal)}
         org = values.get("org") if values else None
         if org not in orgs:
             raise NotFound(f"session {session_id} not found")
@@ -259,16 +282,13 @@ class AgentService:
 
     def _run(
         self,
-        principal: Principal,
+        tools: ToolContext,
         session_id: str,
         payload: Any,
         turn_id: str | None,
         org: str,
         specialist: str | None = None,  # who is answering a resumed turn
     ) -> Iterator[AgentEvent]:
-        tools = ToolContext.for_settings(
-            self.platform, principal, self.settings, resources=dict(self._resources)
-        )
         context = AgentContext(
             tools=tools,
             session_id=session_id,

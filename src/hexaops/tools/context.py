@@ -37,6 +37,7 @@ class ToolContext:
     resources: dict[str, Any] = field(default_factory=dict)
     call_id: str | None = None  # the current call's id, set by run_tool (idempotency of writes)
     _owned: list[Any] = field(default_factory=list)
+    _org_slugs: list[str] | None = field(default=None, repr=False)
 
     # -- clients -------------------------------------------------------------------------
 
@@ -97,10 +98,17 @@ class ToolContext:
 
     # -- tenancy -------------------------------------------------------------------------
 
+    def organizations(self) -> list[str]:
+        """The slugs of the principal's organizations, read once per context (a turn's calls
+        share them; the platform core still checks membership on everything it does)."""
+        if self._org_slugs is None:
+            self._org_slugs = [o.slug for o in self.platform.organizations(self.principal)]
+        return self._org_slugs
+
     def organization(self, org: str | None = None) -> str:
         """The organization a request is about: the one named (if the principal belongs to it),
         or the principal's only one."""
-        slugs = [o.slug for o in self.platform.organizations(self.principal)]
+        slugs = self.organizations()
         if org is not None:
             if org not in slugs:
                 raise NotFound(f"organization {org!r} not found")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,10 +11,12 @@ from typing import Any
 import pytest
 from guardrails_support import ScriptedModel, answers, calls_once, run_agent
 from langchain_core.messages import AIMessage
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
-from hexaops.agents.accounting import UsageRecorder, UsageStore, parse_since
+from hexaops.agents import accounting
+from hexaops.agents.accounting import UsageRecorder, UsageStore, parse_since, usage_row
 from hexaops.agents.context import AgentContext
 from hexaops.agents.models import AgentUsage
 from hexaops.agents.offline import OfflinePlanner
@@ -24,6 +27,7 @@ from hexaops.ui.cli.usage import app
 
 
 def _rows(platform: Platform) -> list[AgentUsage]:
+    UsageStore.of(platform).flush()  # what the background writer has queued
     with platform.sessions() as session:
         return list(session.scalars(select(AgentUsage).order_by(AgentUsage.id)))
 
@@ -87,6 +91,52 @@ def test_each_model_call_is_recorded_with_its_cost(
     )
     assert row.cost_usd == pytest.approx((100 * 3.0 + 20 * 15.0) / 1_000_000)
     assert row.note is None
+
+
+def test_usage_rows_reach_the_table_without_anyone_waiting_for_them(
+    platform: Platform, agent_context: Callable[..., AgentContext]
+) -> None:
+    store = UsageStore.of(platform)
+    run_agent(
+        ScriptedModel(script=answers("hi")),
+        [UsageRecorder(store, LIST_PRICES)],
+        agent_context(session_id="s-bg", turn_id="t-bg"),
+        "hello",
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the background writer, nobody flushing
+        with platform.sessions() as session:
+            found = session.scalars(select(AgentUsage).where(AgentUsage.turn_id == "t-bg")).all()
+        if found:
+            break
+        time.sleep(0.05)
+    assert [row.session_id for row in found] == ["s-bg"]
+
+
+def test_queued_usage_is_kept_when_a_write_fails(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = UsageStore.of(platform)
+    broken = sessionmaker(create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    monkeypatch.setattr(store.writer, "sessions", broken)
+    monkeypatch.setattr(accounting, "_RETRY_PAUSE_SECONDS", 0.0)
+    row = usage_row(
+        at=datetime.now(UTC),
+        org="acme",
+        principal_id="dev@acme.example",
+        session_id="s-retry",
+        turn_id="t-retry",
+        provider="offline",
+        model="offline",
+        input_tokens=5,
+        output_tokens=1,
+        cost_usd=0.0,
+    )
+    store.writer._queue.append(row)  # as `enqueue` queues it, without starting the thread
+    store.flush()  # the database is unreachable: logged, kept
+    monkeypatch.setattr(store.writer, "sessions", sessionmaker(platform.engine))
+    store.flush()
+    assert [r.turn_id for r in _rows(platform)] == ["t-retry"]
 
 
 def test_an_unknown_model_costs_null_with_a_note(
