@@ -5,9 +5,10 @@ contenders get the same scripted model and the same read tool (`platform_workspa
 
 - **baseline**: a bare `create_agent(model, tools=[platform_workspaces])` loop — no supervisor,
   no middleware, no checkpointer (model → tool → model → answer: 2 model calls);
-- **ours**: `AgentService.ask` as the product serves it — supervisor + specialist graph,
-  guardrail middleware (budgets, usage recording, redaction), approvals, PostgreSQL
-  checkpointer, the event stream (supervisor → specialist → tool → answer: 3 model calls).
+- **ours**: `AgentService.ask` as the product serves it — the team graph (supervisor routing
+  to a specialist), guardrail middleware (budgets, usage recording, redaction), approvals,
+  PostgreSQL checkpointer, the event stream with tokens (supervisor → specialist → tool →
+  answer: 3 model calls).
 
 Three measurements (the issue's goals in parentheses):
 
@@ -51,6 +52,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from sqlalchemy import create_engine
 
+from hexaops.agents.accounting import UsageStore
+from hexaops.agents.checkpoints import PooledSaver
 from hexaops.agents.context import AgentContext
 from hexaops.agents.events import Answer
 from hexaops.agents.graph import HANDOFF_PREFIX, build_agent_graph
@@ -158,6 +161,8 @@ class _Bench:
     def __init__(self, platform: Platform, settings: Settings) -> None:
         self.platform, self.settings = platform, settings
         self.asker: Principal = platform.user(ASKER)
+        self.org = platform.organizations(self.asker)[0].slug
+        self.usage = UsageStore.of(platform)
         self._services: list[AgentService] = []
 
     def close(self) -> None:
@@ -165,20 +170,27 @@ class _Bench:
             service.close()
 
     def _context(self, session: str) -> AgentContext:
+        """A new session's turn as the service sets it up (its organization known, nothing
+        stored to read back)."""
+        self.usage.started(session)
         return AgentContext(
             tools=ToolContext.for_settings(self.platform, self.asker, self.settings),
             session_id=session,
             turn_id=uuid.uuid4().hex,
             provider="bench",
             model="bench",
+            org=self.org,
         )
 
-    def _invoker(self, graph: Any, checkpointed: bool = False) -> Callable[[], None]:
+    def _invoker(self, graph: Any, saver: PooledSaver | None = None) -> Callable[[], None]:
+        checkpointed = saver is not None
+
         def turn() -> None:
             session = uuid.uuid4().hex
             context = self._context(session)
             config: dict[str, Any] = {"recursion_limit": 50}
-            if checkpointed:
+            if saver is not None:
+                saver.new_thread(session)
                 config["configurable"] = {"thread_id": session}
             try:
                 out = graph.invoke(
@@ -216,8 +228,8 @@ class _Bench:
 
     def variants(self, model: BaseChatModel) -> list[Contender]:
         """Our graph one part at a time, to see what costs what."""
-        guardrails = guardrail_middleware(self.platform, self.settings)
-        checkpointer = self.service(model).checkpointer
+        guardrails = guardrail_middleware(self.platform, self.settings, self.usage)
+        saver = self.service(model).checkpointer
         return [
             Contender("graph", 3, self._invoker(build_agent_graph(model))),
             Contender(
@@ -228,14 +240,13 @@ class _Bench:
             Contender(
                 "graph+checkpointer",
                 3,
-                self._invoker(build_agent_graph(model, checkpointer=checkpointer), True),
+                self._invoker(build_agent_graph(model, checkpointer=saver), saver),
             ),
             Contender(
                 "graph+guardrails+checkpointer",
                 3,
                 self._invoker(
-                    build_agent_graph(model, middleware=guardrails, checkpointer=checkpointer),
-                    True,
+                    build_agent_graph(model, middleware=guardrails, checkpointer=saver), saver
                 ),
             ),
         ]

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from types import TracebackType
 from typing import Final
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg import Connection
 from psycopg.rows import DictRow, dict_row
@@ -37,16 +40,34 @@ class PooledSaver(PostgresSaver):
 
     PostgresSaver holds one saver-wide lock around every call, even on a pool, so all the turns
     of a process would queue behind one another's checkpoint reads and writes (under load, a
-    thread holding it waits for the GIL too). With a pool the lock protects nothing."""
+    thread holding it waits for the GIL too). With a pool the lock protects nothing.
+
+    A thread its owner has just made up (`new_thread`: a new session's random id) has no
+    checkpoint yet: its first read answers that without asking the database."""
 
     def __init__(self, pool: ConnectionPool[Connection[DictRow]]) -> None:
         super().__init__(pool)
         self.lock = _NoLock()  # type: ignore[assignment]
+        self._new: set[str] = set()
+        self._new_lock = threading.Lock()
+
+    def new_thread(self, thread_id: str) -> None:
+        with self._new_lock:
+            self._new.add(thread_id)
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        configurable = config.get("configurable") or {}
+        thread_id = str(configurable.get("thread_id", ""))
+        if "checkpoint_id" not in configurable and thread_id in self._new:
+            with self._new_lock:
+                self._new.discard(thread_id)
+            return None
+        return super().get_tuple(config)
 
 
 def open_checkpointer(
     platform: Platform, schema: str, max_connections: int = 16
-) -> tuple[ConnectionPool[Connection[DictRow]], PostgresSaver]:
+) -> tuple[ConnectionPool[Connection[DictRow]], PooledSaver]:
     """A connection pool (close it when done) and a saver on `schema`, its tables created.
     Processes starting together (API replicas, workers) take turns creating the tables."""
     pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(

@@ -6,11 +6,11 @@ The CLI, the chat UI and Slack render these; none of them reads LangGraph's stre
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
+from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.types import Interrupt
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -89,37 +89,20 @@ def from_json(text: str) -> AgentEvent:
     return _EVENT.validate_json(text)
 
 
-def stream_events(chunks: Iterable[Any]) -> Iterator[AgentEvent]:
-    """Events from `graph.stream(..., stream_mode=["messages", "updates", "custom"],
-    subgraphs=True)`: tokens as the model writes, tool calls and results from the specialists'
-    updates, the routing from the top graph's updates, middleware notices from `custom`. The
-    turn's end (answer or approval) is kept by `TurnEnd` (see service.py)."""
-    for namespace, mode, data in chunks:
-        if mode == "messages":
-            message, _meta = data
-            if isinstance(message, AIMessageChunk | AIMessage) and message.text:
-                yield Token(text=message.text)
-        elif mode == "custom":
-            if isinstance(data, dict) and "message" in data:
-                yield Notice(kind=str(data.get("kind", "notice")), message=str(data["message"]))
-        elif mode == "updates" and isinstance(data, dict):
-            yield from _updates(tuple(namespace), data)
-
-
-def _updates(namespace: tuple[str, ...], data: dict[str, Any]) -> Iterator[AgentEvent]:
-    for node, update in data.items():
+def update_events(data: dict[str, Any]) -> Iterator[AgentEvent]:
+    """Events of one `graph.stream(..., stream_mode="updates")` chunk: the routing, tool calls
+    and tool results. (Tokens come from `streaming.TokenStream`; the turn's end, answer or
+    approval, is kept by `TurnEnd`.)"""
+    for update in data.values():
         if not isinstance(update, dict):
             continue
-        if not namespace:  # the top graph: only the routing; messages come from subgraphs
-            if node == "supervisor" and update.get("specialist"):
-                yield Routed(specialist=str(update["specialist"]))
-            continue
-        for message in update.get("messages", []) or []:
+        if update.get("specialist"):
+            yield Routed(specialist=str(update["specialist"]))
+        for message in _messages(update):
             if isinstance(message, AIMessage):
                 for call in message.tool_calls:
-                    if not call["name"].startswith("route_to_"):
-                        yield ToolStarted(tool=call["name"], args=dict(call["args"]))
-            elif isinstance(message, ToolMessage) and not str(message.name).startswith("route_to_"):
+                    yield ToolStarted(tool=call["name"], args=dict(call["args"]))
+            elif isinstance(message, ToolMessage):
                 fields = unquote_tool_result(str(message.content)) or {}
                 yield ToolFinished(
                     tool=str(message.name),
@@ -128,33 +111,30 @@ def _updates(namespace: tuple[str, ...], data: dict[str, Any]) -> Iterator[Agent
                 )
 
 
+def _messages(update: dict[str, Any]) -> list[Any]:
+    messages = update.get("messages") or []
+    return messages if isinstance(messages, list) else [messages]
+
+
 @dataclass
 class TurnEnd:
-    """How a turn ended, read from the top graph's updates as they stream past (`observe`), so
-    the service need not read the checkpoint back: the interrupts, the last assistant message
-    and the specialist the supervisor picked (None: it answered itself; unset: it did not run,
-    as in a resumed turn)."""
+    """How a turn ended, read from the graph's updates as they stream past (`update`), so the
+    service need not read the checkpoint back: the interrupts, the last assistant message and
+    the specialist the supervisor picked (None: it answered itself; unset: it did not run, as
+    in a resumed turn)."""
 
     interrupts: list[Interrupt] = field(default_factory=list)
     last: AIMessage | None = None
     specialist: str | None = None
     routed: bool = False
 
-    def observe(self, chunks: Iterable[Any]) -> Iterator[Any]:
-        for chunk in chunks:
-            namespace, mode, data = chunk
-            if mode == "updates" and not namespace and isinstance(data, dict):
-                self._top_update(data)
-            yield chunk
-
-    def _top_update(self, data: dict[str, Any]) -> None:
+    def update(self, data: dict[str, Any]) -> None:
         for node, update in data.items():
             if node == "__interrupt__":
                 self.interrupts.extend(update)
             elif isinstance(update, dict):
                 if "specialist" in update:
                     self.specialist, self.routed = update["specialist"], True
-                messages = update.get("messages") or []
-                for message in messages if isinstance(messages, list) else [messages]:
+                for message in _messages(update):
                     if isinstance(message, AIMessage):
                         self.last = message

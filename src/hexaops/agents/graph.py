@@ -1,12 +1,18 @@
-"""The agent team as one LangGraph graph: a supervisor routes each turn to one specialist.
+"""The agent team as one LangGraph agent loop: a supervisor routes each turn to one specialist.
 
-    START → supervisor ─┬─ route_to_<specialist> → <specialist> (tool-calling agent) → END
-                        └─ text answer (greetings, help) ──────────────────────────────→ END
+    START → model ⇄ tools → END      (one `create_agent` loop; the `Team` middleware routes)
 
-The supervisor is a model with one handoff tool per specialist (`route_to_<name>`, no
-arguments, the specialist's description); it sees only the conversation's questions and
-answers. Each specialist is a `create_agent` subgraph (model ↔ tools until it answers) with the
-approval middleware on its writes and the caller's middleware (guardrails, accounting). The
+Each turn's first model call is the supervisor's: the model with one handoff tool per
+specialist (`route_to_<name>`, no arguments, the specialist's description), seeing only the
+conversation's questions and answers. Its pick configures the rest of the turn: every later
+model call gets that specialist's system prompt and tools, and only those tools run (a call to
+any other is answered as not available to it). The supervisor's own text answer (greetings,
+help) ends the turn. This is LangChain's handoff pattern — state-driven prompt and tools —
+rather than a subgraph per specialist: one graph run per turn, no nested run with its own loop,
+checkpoint namespace and threads.
+
+The caller's middleware (guardrails, accounting) wraps every model call, the supervisor's
+included, and every tool call; the approval middleware sits innermost, next to the tools. The
 graph holds no principal: tools and middleware read `runtime.context: AgentContext`, so it is
 compiled once and serves everyone, on every provider (incl. the offline planner).
 """
@@ -14,21 +20,21 @@ compiled once and serves everyone, on every provider (incl. the offline planner)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NotRequired, cast
+from typing import Any, NotRequired
 
 from langchain.agents import create_agent
 from langchain.agents.middleware import (
     AgentMiddleware,
+    AgentState,
     ExtendedModelResponse,
     ModelRequest,
     ModelResponse,
 )
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
-from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.runtime import Runtime
+from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Checkpointer, Command
 from pydantic import BaseModel, ConfigDict
 
@@ -38,7 +44,6 @@ from hexaops.agents.specialists import Specialist, specialists
 from hexaops.agents.toolkit import agent_tools
 
 HANDOFF_PREFIX = "route_to_"
-SUPERVISOR = "supervisor"
 
 _SUPERVISOR_PROMPT = """\
 You are hexaops, an operations assistant for a multi-tenant Kubernetes platform. Route each
@@ -46,8 +51,8 @@ request to the one specialist that handles it by calling its route_to_* tool. An
 briefly and without tools, only greetings and questions about what you can do."""
 
 
-class TurnState(MessagesState):
-    specialist: NotRequired[str | None]  # who answered the latest turn (None: the supervisor)
+class TurnState(AgentState[Any]):
+    specialist: NotRequired[str | None]  # who answers the latest turn (None: the supervisor)
     org: NotRequired[str]  # the organization the session belongs to (set by the service)
     started_by: NotRequired[str]
 
@@ -57,7 +62,7 @@ class _NoArgs(BaseModel):
 
 
 def handoff_tool(specialist: Specialist) -> BaseTool:
-    """`route_to_<name>`: the supervisor's way to hand the turn over (returns at once)."""
+    """`route_to_<name>`: the supervisor's way to hand the turn over (never run as a tool)."""
 
     def route() -> str:
         return f"routed to {specialist.name}"
@@ -67,7 +72,6 @@ def handoff_tool(specialist: Specialist) -> BaseTool:
         name=HANDOFF_PREFIX + specialist.name,
         description=specialist.description,
         args_schema=_NoArgs,
-        return_direct=True,
     )
 
 
@@ -80,51 +84,104 @@ def _dialogue(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
     ]
 
 
-def supervisor_call(
-    middleware: Sequence[AgentMiddleware[Any, Any]],
-) -> Callable[[ModelRequest[AgentContext]], ModelResponse[Any]]:
-    """The supervisor's single model call, wrapped by each middleware's `wrap_model_call`
-    (outermost first) as `create_agent` wraps it — without an agent loop around one call, which
-    would cost a nested graph run per turn. So middleware here may only wrap model calls."""
+def _turn_started(messages: Sequence[AnyMessage]) -> bool:
+    """Whether the model already answered since the latest question (the turn is routed)."""
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return False
+        if isinstance(message, AIMessage):
+            return True
+    return False
 
-    def call(request: ModelRequest[AgentContext]) -> ModelResponse[Any]:
-        bound = request.model.bind_tools(request.tools)
-        system = [request.system_message] if request.system_message is not None else []
-        return ModelResponse(result=[bound.invoke([*system, *request.messages])])
 
-    handler: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]] = call
-    for layer in reversed(middleware):
-        hooks = [
-            h for h in _NODE_HOOKS if getattr(type(layer), h) is not getattr(AgentMiddleware, h)
-        ]
-        if hooks:
-            raise TypeError(
-                f"{type(layer).__name__} has {', '.join(hooks)}: the supervisor's middleware "
-                "may only wrap model calls (wrap_model_call)"
+class Team(AgentMiddleware[TurnState, AgentContext, Any]):
+    """The supervisor and its specialists, as the outermost middleware of one agent loop."""
+
+    state_schema = TurnState
+
+    def __init__(self, members: Sequence[Specialist]) -> None:
+        super().__init__()
+        self.members = {s.name: s for s in members}
+        self.handoffs = [handoff_tool(s) for s in members]
+        self.allowed = {s.name: frozenset(s.tools) for s in members}
+        self.prompts = {s.name: SystemMessage(s.system_prompt) for s in members}
+        self.supervisor_prompt = SystemMessage(_SUPERVISOR_PROMPT)
+
+    def wrap_model_call(
+        self,
+        request: ModelRequest[AgentContext],
+        handler: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]],
+    ) -> ModelResponse[Any] | ExtendedModelResponse[Any]:
+        current = request.state.get("specialist")
+        if _turn_started(request.messages) and current in self.members:
+            return self._specialist(current, request, handler)
+        routing = handler(
+            request.override(
+                system_message=self.supervisor_prompt,
+                tools=list(self.handoffs),
+                messages=_dialogue(request.messages),
             )
-        handler = _wrapping(layer, handler)
-    return handler
+        )
+        target = self._target(routing)
+        if target is None:  # the supervisor answers itself
+            return ExtendedModelResponse(
+                model_response=ModelResponse(result=[_answer(routing)]),
+                command=Command(update={"specialist": None}),
+            )
+        return ExtendedModelResponse(
+            model_response=self._specialist(target, request, handler),
+            command=Command(update={"specialist": target}),
+        )
+
+    def wrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
+    ) -> ToolMessage | Command[Any]:
+        specialist = request.state.get("specialist") if isinstance(request.state, dict) else None
+        name = str(request.tool_call["name"])
+        if name not in self.allowed.get(str(specialist), frozenset()):
+            return ToolMessage(
+                content=f"Not run: {name} is not one of the {specialist} specialist's tools.",
+                tool_call_id=request.tool_call["id"] or "",
+                name=name,
+                status="error",
+            )
+        return handler(request)
+
+    def _specialist(
+        self,
+        name: str,
+        request: ModelRequest[AgentContext],
+        handler: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]],
+    ) -> ModelResponse[Any]:
+        """The model call as specialist `name`: its prompt, its tools; its messages carry its
+        name (who asked a clarifying question answers the reply)."""
+        allowed = self.allowed[name]
+        tools = [t for t in request.tools if getattr(t, "name", None) in allowed]
+        response = handler(request.override(system_message=self.prompts[name], tools=tools))
+        for message in response.result:
+            if isinstance(message, AIMessage):
+                message.name = name
+        return response
+
+    def _target(self, routing: ModelResponse[Any]) -> str | None:
+        for message in routing.result:
+            for call in getattr(message, "tool_calls", None) or []:
+                target = str(call["name"]).removeprefix(HANDOFF_PREFIX)
+                if target in self.members:
+                    return target
+        return None
 
 
-_NODE_HOOKS = ("before_agent", "before_model", "after_model", "after_agent")
-
-
-def _wrapping(
-    layer: AgentMiddleware[Any, Any],
-    inner: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]],
-) -> Callable[[ModelRequest[AgentContext]], ModelResponse[Any]]:
-    if type(layer).wrap_model_call is AgentMiddleware.wrap_model_call:
-        return inner
-
-    def wrapped(request: ModelRequest[AgentContext]) -> ModelResponse[Any]:
-        out = layer.wrap_model_call(request, inner)
-        if isinstance(out, AIMessage):
-            return ModelResponse(result=[out])
-        if isinstance(out, ExtendedModelResponse):  # its command has no agent state to update
-            return out.model_response
-        return out
-
-    return wrapped
+def _answer(routing: ModelResponse[Any]) -> AIMessage:
+    """The supervisor's reply as the turn's answer (a handoff to nobody becomes a question)."""
+    reply = next((m for m in reversed(routing.result) if isinstance(m, AIMessage)), None)
+    if reply is None:
+        return AIMessage("How can I help?")
+    if reply.tool_calls:  # it asked for a specialist that does not exist
+        return AIMessage(reply.text or "How can I help?", id=reply.id)
+    return reply
 
 
 def build_agent_graph(
@@ -134,56 +191,17 @@ def build_agent_graph(
     policies: Sequence[AutomationPolicy] = (),
     team: Sequence[Specialist] | None = None,
     checkpointer: Checkpointer = None,
-) -> CompiledStateGraph[TurnState, AgentContext, TurnState, TurnState]:
-    """The supervisor graph. `middleware` wraps every model and tool call (supervisor and
-    specialists; outermost first), the approval middleware sits innermost, next to the tools;
-    `policies` are the automation policies that pre-approve bounded writes."""
+) -> CompiledStateGraph[Any, AgentContext, Any, Any]:
+    """The team's graph. `middleware` wraps every model and tool call (the supervisor's and
+    the specialists'; outermost first), the approval middleware sits innermost, next to the
+    tools; `policies` are the automation policies that pre-approve bounded writes."""
     members = tuple(team if team is not None else specialists())
-    names = {s.name for s in members}
-    route = supervisor_call(middleware)
-    handoffs: list[BaseTool | dict[str, Any]] = [handoff_tool(s) for s in members]
-    system = SystemMessage(_SUPERVISOR_PROMPT)
-
-    def supervisor(state: TurnState, runtime: Runtime[AgentContext]) -> Command[str]:
-        dialogue = _dialogue(state["messages"])
-        request: ModelRequest[AgentContext] = ModelRequest(
-            model=model,
-            messages=dialogue,
-            system_message=system,
-            tools=handoffs,
-            state=cast("Any", {"messages": dialogue}),
-            runtime=runtime,
-        )
-        new = route(request).result
-        for message in new:
-            for call in getattr(message, "tool_calls", None) or []:
-                target = str(call["name"]).removeprefix(HANDOFF_PREFIX)
-                if target in names:
-                    return Command(goto=target, update={"specialist": target})
-        reply = next((m for m in reversed(new) if isinstance(m, AIMessage)), None)
-        # The reply's id tells the message stream it already streamed these tokens.
-        answer = (
-            AIMessage(reply.text, id=reply.id)
-            if reply is not None
-            else AIMessage("How can I help?")
-        )
-        return Command(goto=END, update={"messages": [answer], "specialist": None})
-
-    builder: StateGraph[TurnState, AgentContext, TurnState, TurnState] = StateGraph(
-        TurnState, context_schema=AgentContext
+    names = sorted({name for s in members for name in s.tools})
+    return create_agent(
+        model,
+        agent_tools(names),
+        middleware=[Team(members), *middleware, ApprovalMiddleware(policies)],
+        state_schema=TurnState,
+        context_schema=AgentContext,
+        checkpointer=checkpointer,
     )
-    builder.add_node(SUPERVISOR, supervisor, destinations=(*names, END))
-    approvals = ApprovalMiddleware(policies)
-    for specialist in members:
-        agent = create_agent(
-            model,
-            agent_tools(specialist.tools),
-            system_prompt=specialist.system_prompt,
-            middleware=[*middleware, approvals],
-            context_schema=AgentContext,
-            name=specialist.name,
-        )
-        builder.add_node(specialist.name, agent)
-        builder.add_edge(specialist.name, END)
-    builder.add_edge(START, SUPERVISOR)
-    return builder.compile(checkpointer=checkpointer)

@@ -29,12 +29,13 @@ from hexaops.agents.events import (
     ApprovalRequested,
     Error,
     TurnEnd,
-    stream_events,
+    update_events,
 )
 from hexaops.agents.graph import build_agent_graph
 from hexaops.agents.guardrails import budgets_from_settings, guardrail_middleware
 from hexaops.agents.providers import build_chat_model
 from hexaops.agents.quoting import unquote_tool_result
+from hexaops.agents.streaming import Emit, TokenStream, pulled
 from hexaops.platform.core import Platform
 from hexaops.platform.domain import Principal
 from hexaops.platform.errors import Forbidden, InvalidInput, NotFound, PlatformError
@@ -129,7 +130,9 @@ class AgentService:
             else:
                 org = self._org_of(tools)
                 update |= {"org": org, "started_by": principal.id}
-                self.usage.started(session)
+                if session_id is None:  # made up here: nothing stored to read back
+                    self.usage.started(session)
+                    self.checkpointer.new_thread(session)
         except BaseException:
             tools.close()
             raise
@@ -289,6 +292,22 @@ class AgentService:
         org: str,
         specialist: str | None = None,  # who is answering a resumed turn
     ) -> Iterator[AgentEvent]:
+        return pulled(
+            lambda emit: self._play(emit, tools, session_id, payload, turn_id, org, specialist)
+        )
+
+    def _play(
+        self,
+        emit: Emit,
+        tools: ToolContext,
+        session_id: str,
+        payload: Any,
+        turn_id: str | None,
+        org: str,
+        specialist: str | None,
+    ) -> None:
+        """Run the turn in this thread, emitting its events; it ends with an Answer, an
+        ApprovalRequested or an Error."""
         context = AgentContext(
             tools=tools,
             session_id=session_id,
@@ -299,33 +318,34 @@ class AgentService:
             org=org,
             usage=TurnUsage(saved_by_owner=True),
         )
-        config = self._config(session_id)
+        config = self._config(session_id) | {"callbacks": [TokenStream(emit)]}
         try:
-            chunks = self.graph.stream(
-                payload,
-                config,
-                context=context,
-                stream_mode=["messages", "updates", "custom"],
-                subgraphs=True,
-                durability=self.durability,
-            )
             end = TurnEnd()
-            yield from stream_events(end.observe(chunks))
+            for update in self.graph.stream(
+                payload, config, context=context, stream_mode="updates", durability=self.durability
+            ):
+                end.update(update)
+                for event in update_events(update):
+                    emit(event)
             if end.interrupts:
                 first = end.interrupts[0]
-                yield ApprovalRequested(
-                    session_id=session_id, interrupt_id=first.id, request=dict(first.value)
+                emit(
+                    ApprovalRequested(
+                        session_id=session_id, interrupt_id=first.id, request=dict(first.value)
+                    )
                 )
                 return
-            yield Answer(
-                text=end.last.text if end.last is not None else "",
-                specialist=end.specialist if end.routed else specialist,
-                session_id=session_id,
+            emit(
+                Answer(
+                    text=end.last.text if end.last is not None else "",
+                    specialist=end.specialist if end.routed else specialist,
+                    session_id=session_id,
+                )
             )
         except PlatformError as exc:  # incl. ProviderUnavailable / ProviderRejected
-            yield Error(message=exc.message)
+            emit(Error(message=exc.message))
         except GraphRecursionError:
-            yield Error(message="the turn took too many steps; ask a narrower question")
+            emit(Error(message="the turn took too many steps; ask a narrower question"))
         finally:
             save_usage(self.usage, context)  # what a stop for approval (or a failure) left
             tools.close()
