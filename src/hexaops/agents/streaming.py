@@ -2,7 +2,7 @@
 
 LangGraph's "messages" stream mode would give the tokens too, but it runs every step of the
 graph on a thread pool made for that one run, for each turn. Here the graph runs inline (stream
-mode "updates") on one thread per turn, and a callback hands each token over as the model
+mode "updates") on one (reused) thread per turn, and a callback hands each token over as the model
 writes it — the same events for a fraction of the cost.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextvars
 import queue
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -72,9 +72,12 @@ class TokenStream(BaseCallbackHandler):
 
 
 _DONE = object()
+# Turns run on reused threads: starting a thread per turn costs a GIL hand-over that, under
+# load, waits behind every running turn. As many at once as arrive (each waits on its model).
+_TURNS = ThreadPoolExecutor(max_workers=4096, thread_name_prefix="hexaops-turn")
 
 
-def pulled(run: Callable[[Emit], None], name: str = "hexaops-turn") -> Iterator[AgentEvent]:
+def pulled(run: Callable[[Emit], None]) -> Iterator[AgentEvent]:
     """The events `run(emit)` emits, as an iterator: `run` goes on a thread of its own (with
     the caller's context variables, e.g. the trace span) and its events stream through a
     queue. An exception `run` raises is raised here after its events. A consumer that stops
@@ -90,7 +93,7 @@ def pulled(run: Callable[[Emit], None], name: str = "hexaops-turn") -> Iterator[
         finally:
             items.put(_DONE)
 
-    threading.Thread(target=work, name=name, daemon=True).start()
+    _TURNS.submit(work)
     while (item := items.get()) is not _DONE:
         if isinstance(item, BaseException):
             raise item
