@@ -27,7 +27,8 @@ from sqlalchemy import ColumnElement, Engine, false, func, insert, or_, select, 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hexaops.agents.context import AgentContext
+from hexaops.agents.context import AgentContext, TurnUsage
+from hexaops.agents.events import Usage
 from hexaops.agents.models import AgentUsage
 from hexaops.agents.pricing import OFFLINE_MODEL, Price, cost_usd, usage_of
 from hexaops.platform.access import memberships, require_org
@@ -520,6 +521,19 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
                     note=cost.note,
                 )
             )
+
+
+def turn_usage(usage: TurnUsage) -> Usage:
+    """The turn's usage event: its calls, tokens and the cost of the priced ones."""
+    with usage.lock:
+        rows = list(usage.recorded)
+    priced = [row["cost_usd"] for row in rows if row["cost_usd"] is not None]
+    return Usage(
+        calls=len(rows),
+        input_tokens=sum(int(row["input_tokens"]) for row in rows),
+        output_tokens=sum(int(row["output_tokens"]) for row in rows),
+        cost_usd=round(sum(priced), 6) if priced else (0.0 if not rows else None),
+    )
 
 
 def save_usage(store: UsageStore, context: AgentContext) -> None:

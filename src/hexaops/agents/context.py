@@ -41,6 +41,7 @@ class TurnUsage:
     tokens: int = 0
     before: tuple[int, int] | None = None  # (session tokens, org tokens today) before the turn
     unsaved: list[dict[str, Any]] = field(default_factory=list)
+    recorded: list[dict[str, Any]] = field(default_factory=list)  # every row of the turn
     tool_calls: Counter[str] = field(default_factory=Counter)  # name + args asked for: loops
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -49,6 +50,7 @@ class TurnUsage:
             self.calls += 1
             self.tokens += int(row["input_tokens"]) + int(row["output_tokens"])
             self.unsaved.append(row)
+            self.recorded.append(row)
 
     def take_unsaved(self) -> list[dict[str, Any]]:
         with self.lock:

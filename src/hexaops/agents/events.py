@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.types import Interrupt
@@ -42,6 +42,9 @@ class ToolFinished(BaseModel):
     tool: str
     status: str  # ok | empty | error (the tool result's status)
     summary: str
+    # Where the result comes from: the objects, queries and time ranges it read, or for
+    # knowledge_search the passages found (citation, document, section, lines).
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ApprovalRequested(BaseModel):
@@ -61,6 +64,16 @@ class Notice(BaseModel):
     message: str
 
 
+class Usage(BaseModel):
+    """What the turn's model calls used (sent once, when the turn ends or stops)."""
+
+    type: Literal["usage"] = "usage"
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None  # None when no call had a known price
+
+
 class Answer(BaseModel):
     type: Literal["answer"] = "answer"
     text: str
@@ -74,7 +87,15 @@ class Error(BaseModel):
 
 
 AgentEvent = Annotated[
-    Routed | Token | ToolStarted | ToolFinished | ApprovalRequested | Notice | Answer | Error,
+    Routed
+    | Token
+    | ToolStarted
+    | ToolFinished
+    | ApprovalRequested
+    | Notice
+    | Usage
+    | Answer
+    | Error,
     Field(discriminator="type"),
 ]
 _EVENT: TypeAdapter[AgentEvent] = TypeAdapter(AgentEvent)
@@ -108,7 +129,23 @@ def update_events(data: dict[str, Any]) -> Iterator[AgentEvent]:
                     tool=str(message.name),
                     status=str(fields.get("status", message.status)),
                     summary=str(fields.get("summary", message.content))[:500],
+                    evidence=_evidence(str(message.name), fields),
                 )
+
+
+_PASSAGE: Final = ("citation", "document", "section", "lines")
+
+
+def _evidence(tool: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """A tool result's sources: knowledge passages, or its evidence entries (empty values out)."""
+    data = fields.get("data")
+    if tool == "knowledge_search" and isinstance(data, list):
+        return [{k: hit.get(k) for k in _PASSAGE} for hit in data if isinstance(hit, dict)]
+    return [
+        {k: v for k, v in entry.items() if v not in (None, "", [])}
+        for entry in fields.get("evidence") or []
+        if isinstance(entry, dict)
+    ]
 
 
 def _messages(update: dict[str, Any]) -> list[Any]:

@@ -19,7 +19,7 @@ from langgraph.errors import GraphRecursionError
 from langgraph.types import Command, Durability, Interrupt
 from pydantic import ValidationError
 
-from hexaops.agents.accounting import UsageStore, save_usage
+from hexaops.agents.accounting import UsageStore, save_usage, turn_usage
 from hexaops.agents.approvals import APPROVER_ROLES, AutomationPolicy, Decision
 from hexaops.agents.checkpoints import open_checkpointer
 from hexaops.agents.context import AgentContext, Budgets, TurnUsage
@@ -113,14 +113,18 @@ class AgentService:
         session_id: str | None = None,
         *,
         turn_id: str | None = None,
+        new_session: bool = False,
     ) -> Iterator[AgentEvent]:
-        """Run one turn; the events end with an Answer, an ApprovalRequested or an Error.
-        Raises InvalidInput for an empty or oversized message (before anything runs)."""
+        """Run one turn; the events end with the turn's Usage, then an Answer, an
+        ApprovalRequested or an Error. `new_session`: `session_id` is a fresh id the caller made up (a
+        random one) for a new session — nothing is read back. Raises InvalidInput for an empty
+        or oversized message (before anything runs)."""
         check_message(text)
         session = session_id or uuid.uuid4().hex
+        new = session_id is None or new_session
         update: dict[str, Any] = {"messages": [HumanMessage(text)]}
         tools = self._tools(principal)  # shares the principal's organizations with the tools
-        state = self.graph.get_state(self._config(session)) if session_id else None
+        state = None if new else self.graph.get_state(self._config(session))
         try:
             if state is not None and state.values:
                 org = self._require_access(principal, session, dict(state.values), tools)
@@ -130,7 +134,7 @@ class AgentService:
             else:
                 org = self._org_of(tools)
                 update |= {"org": org, "started_by": principal.id}
-                if session_id is None:  # made up here: nothing stored to read back
+                if new:  # a made-up id: nothing stored to read back
                     self.usage.started(session)
                     self.checkpointer.new_thread(session)
         except BaseException:
@@ -306,8 +310,8 @@ class AgentService:
         org: str,
         specialist: str | None,
     ) -> None:
-        """Run the turn in this thread, emitting its events; it ends with an Answer, an
-        ApprovalRequested or an Error."""
+        """Run the turn in this thread, emitting its events; they end with its Usage, then an
+        Answer, an ApprovalRequested or an Error."""
         context = AgentContext(
             tools=tools,
             session_id=session_id,
@@ -319,6 +323,7 @@ class AgentService:
             usage=TurnUsage(saved_by_owner=True),
         )
         config = self._config(session_id) | {"callbacks": [TokenStream(emit)]}
+        final: AgentEvent
         try:
             end = TurnEnd()
             for update in self.graph.stream(
@@ -329,23 +334,21 @@ class AgentService:
                     emit(event)
             if end.interrupts:
                 first = end.interrupts[0]
-                emit(
-                    ApprovalRequested(
-                        session_id=session_id, interrupt_id=first.id, request=dict(first.value)
-                    )
+                final = ApprovalRequested(
+                    session_id=session_id, interrupt_id=first.id, request=dict(first.value)
                 )
-                return
-            emit(
-                Answer(
+            else:
+                final = Answer(
                     text=end.last.text if end.last is not None else "",
                     specialist=end.specialist if end.routed else specialist,
                     session_id=session_id,
                 )
-            )
         except PlatformError as exc:  # incl. ProviderUnavailable / ProviderRejected
-            emit(Error(message=exc.message))
+            final = Error(message=exc.message)
         except GraphRecursionError:
-            emit(Error(message="the turn took too many steps; ask a narrower question"))
+            final = Error(message="the turn took too many steps; ask a narrower question")
         finally:
             save_usage(self.usage, context)  # what a stop for approval (or a failure) left
             tools.close()
+        emit(turn_usage(context.usage))
+        emit(final)

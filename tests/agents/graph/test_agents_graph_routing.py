@@ -7,15 +7,17 @@ from collections.abc import Callable
 
 import pytest
 from agents_graph_support import ScriptedModel
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from hexaops.agents.context import AgentContext
 from hexaops.agents.events import (
     Answer,
+    ApprovalRequested,
     Routed,
     Token,
     ToolFinished,
     ToolStarted,
+    Usage,
     from_json,
     to_json,
 )
@@ -85,6 +87,7 @@ def test_a_turn_streams_routing_steps_then_the_answer(
         "ToolFinished",
         "ToolStarted",
         "ToolFinished",
+        "Usage",
         "Answer",
     ]
     routed, started = events[0], next(e for e in events if isinstance(e, ToolStarted))
@@ -118,3 +121,47 @@ def test_offline_investigation_end_to_end(
     assert isinstance(answer, Answer), answer
     assert "checkout" in answer.text
     assert "crash" in answer.text.lower()
+
+
+class _Overreaching(ScriptedModel):
+    """A specialist model that asks for a tool its specialist does not hold (as an injected
+    or confused model might): observability asking for a provisioning write."""
+
+    def _reply(self, messages: list[BaseMessage]) -> AIMessage:
+        if any(n.startswith("route_to_") for n in self.bound):
+            return AIMessage(
+                "", tool_calls=[{"name": "route_to_observability", "args": {}, "id": "r"}]
+            )
+        if not any(isinstance(m, ToolMessage) for m in messages):
+            args = {"workspace": "acme-prod", "project": "shop", "name": "checkout"}
+            call = {"name": "platform_application_restart", "args": args, "id": "w"}
+            return AIMessage("", tool_calls=[call])
+        return AIMessage("done")
+
+
+def test_a_specialist_runs_only_its_own_tools(
+    service_for: Callable[..., AgentService], platform: Platform, dev: Principal
+) -> None:
+    events = list(service_for(_Overreaching()).ask(dev, "why is latency up?"))
+    finished = next(e for e in events if isinstance(e, ToolFinished))
+    assert finished.tool == "platform_application_restart"
+    assert finished.status == "error"
+    assert "not one of the observability specialist's tools" in finished.summary
+    assert not any(isinstance(e, ApprovalRequested) for e in events)
+    restarts = [a for a in platform.list_actions(dev, "acme") if "restart" in a.operation]
+    assert restarts == []  # nothing was even proposed
+
+
+def test_a_turn_reports_its_usage_and_sources(
+    service_for: Callable[..., AgentService], dev: Principal
+) -> None:
+    model = ScriptedModel(
+        plans={"broken": [("platform_recent_changes", {"workspace": "acme-prod"})]}
+    )
+    events = list(service_for(model).ask(dev, "checkout is broken"))
+    usage = next(e for e in events if isinstance(e, Usage))
+    assert usage.calls == 3  # route, the tool call, the answer
+    assert usage.input_tokens == usage.output_tokens == 0  # the scripted model reports none
+    assert events.index(usage) == len(events) - 2  # just before the answer
+    finished = next(e for e in events if isinstance(e, ToolFinished))
+    assert finished.status in {"ok", "empty"}

@@ -20,7 +20,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from hexaops.agents.accounting import UsageStore
 from hexaops.agents.events import (
     AgentEvent,
     Answer,
@@ -31,12 +30,13 @@ from hexaops.agents.events import (
     Token,
     ToolFinished,
     ToolStarted,
+    Usage,
     to_json,
 )
 from hexaops.agents.service import AgentService
 from hexaops.platform.core import Platform
 from hexaops.platform.domain import Principal
-from hexaops.platform.errors import NotFound, PlatformError
+from hexaops.platform.errors import PlatformError
 from hexaops.platform.views import ActionView
 from hexaops.settings import load_settings
 from hexaops.ui.cli.output import AsUser, JsonFlag, console, fail, platform_session
@@ -129,23 +129,24 @@ class Turn:
         self.service, self.principal = service, principal
         if session is not None:
             service.history(principal, session)  # NotFound: a clear message, nothing started
+        self.new = session is None
         self.session_id = session or uuid.uuid4().hex
         self.turn_id = uuid.uuid4().hex
         self.events: list[AgentEvent] = []
-        self._start = 0
 
     @property
     def failed(self) -> bool:
         return any(isinstance(e, Error) for e in self.events)
 
     def ask(self, text: str) -> Iterator[AgentEvent]:
-        self._start = self.service.message_count(self.principal, self.session_id)
+        new, self.new = self.new, False  # a session id made up here names a new session once
         return self._record(
-            self.service.ask(self.principal, text, self.session_id, turn_id=self.turn_id)
+            self.service.ask(
+                self.principal, text, self.session_id, turn_id=self.turn_id, new_session=new
+            )
         )
 
     def resume(self, decision: dict[str, Any]) -> Iterator[AgentEvent]:
-        self._start = self.service.message_count(self.principal, self.session_id)
         return self._record(
             self.service.resume(self.principal, self.session_id, decision, turn_id=self.turn_id)
         )
@@ -200,45 +201,21 @@ class Turn:
         }
 
     def _citations(self) -> list[dict[str, Any]]:
-        """Where the turn's answer comes from: knowledge passages, then the tools' evidence."""
-        try:
-            results = self.service.tool_results(self.principal, self.session_id, self._start)
-        except NotFound:
-            return []
+        """Where the turn's answer comes from: each tool's sources, in the order it ran."""
         out: list[dict[str, Any]] = []
-        for result in results:
-            if result.get("tool") == "knowledge_search" and isinstance(result.get("data"), list):
-                for hit in result["data"]:
-                    if isinstance(hit, dict):
-                        out.append(
-                            {"tool": "knowledge_search"}
-                            | {k: hit.get(k) for k in ("citation", "document", "section", "lines")}
-                        )
-                continue
-            for evidence in result.get("evidence") or []:
-                if isinstance(evidence, dict):
-                    entry = {"tool": result.get("tool")} | {
-                        k: v for k, v in evidence.items() if v not in (None, "", [])
-                    }
+        for event in self.events:
+            if isinstance(event, ToolFinished):
+                for source in event.evidence:
+                    entry = {"tool": event.tool} | source
                     if entry not in out:
                         out.append(entry)
         return out
 
     def _usage(self) -> dict[str, Any]:
-        try:
-            total = (
-                UsageStore.of(self.service.platform)
-                .report(self.principal, session_id=self.session_id, turn_id=self.turn_id)
-                .total
-            )
-        except NotFound:  # no model call was recorded (e.g. the turn was refused)
+        used = next((e for e in reversed(self.events) if isinstance(e, Usage)), None)
+        if used is None:  # no model call ran (e.g. the turn was refused)
             return {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "calls": 0}
-        return {
-            "input_tokens": total.input_tokens,
-            "output_tokens": total.output_tokens,
-            "cost_usd": total.cost_usd,
-            "calls": total.calls,
-        }
+        return used.model_dump(exclude={"type"})
 
 
 def resume_waiting_session(

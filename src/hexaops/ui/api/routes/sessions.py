@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Body, Path
 from fastapi.concurrency import run_in_threadpool
@@ -28,17 +28,10 @@ SESSION_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"  # uuids here; other interfaces p
 SessionId = Annotated[
     str, Path(pattern=SESSION_PATTERN, description="Session id (from a turn's `end`).")
 ]
+# Every agent event's `type`, then the stream's own `end`.
 _EVENT_NAMES = [
-    "routed",
-    "token",
-    "tool_started",
-    "tool_finished",
-    "notice",
-    "approval_requested",
-    "answer",
-    "error",
-    "end",
-]
+    member.model_fields["type"].default for member in get_args(get_args(AgentEvent)[0])
+] + ["end"]
 _SSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The turn as server-sent events (see the tag description).",
