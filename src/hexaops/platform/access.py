@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hexaops.platform.db.models import (
@@ -112,16 +112,21 @@ def memberships(session: Session, principal: Principal) -> list[Scope]:
     )
 
 
+# Built once: every request resolves memberships, and building the statement costs more than
+# running it from SQLAlchemy's compiled cache.
+_MEMBERSHIPS = (
+    select(Organization, Membership.role)
+    .join(Membership, Membership.org_id == Organization.id)
+    .where(Membership.user_id == bindparam("user_id"))
+    .order_by(Organization.slug)
+)
+
+
 def _load_memberships(session: Session, principal: Principal) -> list[Scope]:
     if principal.is_automation:
         org = session.get(Organization, principal.automation_org_id)
         return [] if org is None else [Scope(org, principal.automation_role or Role.VIEWER)]
-    rows = session.execute(
-        select(Organization, Membership.role)
-        .join(Membership, Membership.org_id == Organization.id)
-        .where(Membership.user_id == principal.user_id)
-        .order_by(Organization.slug)
-    )
+    rows = session.execute(_MEMBERSHIPS, {"user_id": principal.user_id})
     return [Scope(org, Role(role)) for org, role in rows]
 
 

@@ -20,7 +20,7 @@ from hexaops.platform.domain import ObjectStatus, Principal, Resources, Workspac
 from hexaops.platform.errors import NotFound
 from hexaops.platform.names import format_memory
 from hexaops.platform.operations.usage import (
-    allocated_to_projects,
+    allocated_by_workspace,
     project_quota,
     used_by_applications,
     workspace_cap,
@@ -65,6 +65,8 @@ def workspaces(
     query = select(Workspace).where(Workspace.org_id.in_(scopes)).order_by(Workspace.name)
     if not include_deleted:
         query = query.where(Workspace.status != WorkspaceStatus.DELETED)
+    found = list(session.scalars(query))
+    allocated = allocated_by_workspace(session, [w.id for w in found])
     return [
         WorkspaceView(
             org=scopes[w.org_id].org.slug,
@@ -75,9 +77,9 @@ def workspaces(
             kubernetes_version=w.kubernetes_version,
             node_pool=w.node_pool,
             capacity=workspace_cap(w).describe(),
-            allocated=allocated_to_projects(session, w.id).describe(),
+            allocated=allocated[w.id].describe(),
         )
-        for w in session.scalars(query)
+        for w in found
     ]
 
 
