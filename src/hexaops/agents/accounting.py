@@ -135,8 +135,8 @@ class UsageWriter:
 
     A turn only queues its rows (no database round trip on its path); a thread writes what is
     queued every WRITE_DELAY_SECONDS. One writer per database engine, so every `UsageStore` of a
-    process flushes the same queue before it reads (`flush`), and the process flushes it when it
-    exits. What a killed process loses is its last fraction of a second of usage rows; rows that
+    process flushes the same queue before it reads (`flush`), and the process writes what is
+    left when it exits. What a killed process loses is its last fraction of a second of usage rows; rows that
     fail to write are kept and retried (up to _MAX_QUEUED rows)."""
 
     _of: ClassVar[weakref.WeakKeyDictionary[Engine, UsageWriter]] = weakref.WeakKeyDictionary()
@@ -155,7 +155,6 @@ class UsageWriter:
             writer = cls._of.get(engine)
             if writer is None:
                 writer = cls._of[engine] = cls(sessionmaker(engine, expire_on_commit=False))
-                atexit.register(writer.flush)
             return writer
 
     def put(self, rows: list[dict[str, Any]]) -> None:
@@ -179,7 +178,7 @@ class UsageWriter:
             time.sleep(WRITE_DELAY_SECONDS)  # let more turns' rows join this insert
             self._write()
 
-    def _write(self) -> None:
+    def _write(self, *, last: bool = False) -> None:
         with self._writing:
             with self._ready:
                 rows, self._queue = self._queue, []
@@ -188,10 +187,22 @@ class UsageWriter:
             try:
                 _write_rows(self.sessions, rows)
             except SQLAlchemyError as exc:
+                if last:
+                    log.warning("could not record %d model usage rows: %s", len(rows), exc)
+                    return
                 log.warning("could not record %d model usage rows (will retry): %s", len(rows), exc)
                 with self._ready:
                     self._queue[:0] = rows[-_MAX_QUEUED:]
                 time.sleep(_RETRY_PAUSE_SECONDS)
+
+    @classmethod
+    def flush_all(cls) -> None:
+        """At exit: one last try to write what every writer of the process still holds."""
+        for writer in list(cls._of.values()):
+            writer._write(last=True)
+
+
+atexit.register(UsageWriter.flush_all)
 
 
 @dataclass
