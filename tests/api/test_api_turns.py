@@ -16,7 +16,9 @@ def test_a_turn_finishes_after_its_client_left(agents: AgentService, dev: Princi
     async def scenario() -> str:
         runner = TurnRunner(agents, Metrics(), Tracing(None), workers=4)
         turn = await runner.open_turn(dev, None)
-        events = await runner.run(turn, "ask", lambda: turn.ask("list the workspaces"))
+        events = await runner.run(
+            turn, "ask", lambda emit: turn.ask_into(emit, "list the workspaces")
+        )
         first = await anext(events)
         assert isinstance(first, Routed)
         await events.aclose()  # the client disconnects after the first event

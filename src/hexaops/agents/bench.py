@@ -5,7 +5,8 @@ contenders get the same scripted model and the same read tool (`platform_workspa
 
 - **baseline**: a bare `create_agent(model, tools=[platform_workspaces])` loop — no supervisor,
   no middleware, no checkpointer (model → tool → model → answer: 2 model calls);
-- **ours**: `AgentService.ask` as the product serves it — the team graph (supervisor routing
+- **ours**: `AgentService.ask_into` as the API serves it (in the request's worker thread,
+  each event handed over as it happens) — the team graph (supervisor routing
   to a specialist), guardrail middleware (budgets, usage recording, redaction), approvals,
   PostgreSQL checkpointer, the event stream with tokens (supervisor → specialist → tool →
   answer: 3 model calls).
@@ -55,7 +56,7 @@ from sqlalchemy import create_engine
 from hexaops.agents.accounting import UsageStore
 from hexaops.agents.checkpoints import PooledSaver
 from hexaops.agents.context import AgentContext
-from hexaops.agents.events import Answer
+from hexaops.agents.events import AgentEvent, Answer
 from hexaops.agents.graph import HANDOFF_PREFIX, build_agent_graph
 from hexaops.agents.guardrails import guardrail_middleware
 from hexaops.agents.quoting import unquote_tool_result
@@ -217,8 +218,9 @@ class _Bench:
     def ours(self, model: BaseChatModel) -> Contender:
         service = self.service(model)
 
-        def turn() -> None:
-            events = list(service.ask(self.asker, QUESTION))
+        def turn() -> None:  # in the calling thread, as the API's turn runner runs it
+            events: list[AgentEvent] = []
+            service.ask_into(events.append, self.asker, QUESTION)
             last = events[-1] if events else None
             if not isinstance(last, Answer):
                 raise RuntimeError(f"turn ended with {last!r}")

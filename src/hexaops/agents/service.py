@@ -115,10 +115,42 @@ class AgentService:
         turn_id: str | None = None,
         new_session: bool = False,
     ) -> Iterator[AgentEvent]:
-        """Run one turn; the events end with the turn's Usage, then an Answer, an
-        ApprovalRequested or an Error. `new_session`: `session_id` is a fresh id the caller made up (a
-        random one) for a new session — nothing is read back. Raises InvalidInput for an empty
-        or oversized message (before anything runs)."""
+        """Run one turn on a thread of its own and stream its events (see `ask_into`)."""
+        return pulled(
+            lambda emit: self.ask_into(
+                emit, principal, text, session_id, turn_id=turn_id, new_session=new_session
+            )
+        )
+
+    def resume(
+        self,
+        principal: Principal,
+        session_id: str,
+        decision: dict[str, Any],
+        *,
+        turn_id: str | None = None,
+    ) -> Iterator[AgentEvent]:
+        """Decide the pending approval on a thread of its own and stream the events (see
+        `resume_into`)."""
+        return pulled(
+            lambda emit: self.resume_into(emit, principal, session_id, decision, turn_id=turn_id)
+        )
+
+    def ask_into(
+        self,
+        emit: Emit,
+        principal: Principal,
+        text: str,
+        session_id: str | None = None,
+        *,
+        turn_id: str | None = None,
+        new_session: bool = False,
+    ) -> None:
+        """Run one turn in this thread, handing each event to `emit` as it happens; the events
+        end with the turn's Usage, then an Answer, an ApprovalRequested or an Error.
+        `new_session`: `session_id` is a fresh id the caller made up (a random one) for a new
+        session — nothing is read back. Raises InvalidInput for an empty or oversized message
+        and NotFound for a session the principal may not see (before anything runs)."""
         check_message(text)
         session = session_id or uuid.uuid4().hex
         new = session_id is None or new_session
@@ -129,7 +161,8 @@ class AgentService:
             if state is not None and state.values:
                 org = self._require_access(principal, session, dict(state.values), tools)
                 if state.interrupts:
-                    yield Error(message=f"session {session} waits for an approval decision first")
+                    emit(Error(message=f"session {session} waits for an approval decision first"))
+                    tools.close()
                     return
             else:
                 org = self._org_of(tools)
@@ -140,17 +173,19 @@ class AgentService:
         except BaseException:
             tools.close()
             raise
-        yield from self._run(tools, session, update, turn_id, org)
+        self._play(emit, tools, session, update, turn_id, org, None)
 
-    def resume(
+    def resume_into(
         self,
+        emit: Emit,
         principal: Principal,
         session_id: str,
         decision: dict[str, Any],
         *,
         turn_id: str | None = None,
-    ) -> Iterator[AgentEvent]:
-        """Decide the pending approval as `principal` (approve, reject or edit) and go on.
+    ) -> None:
+        """Decide the pending approval as `principal` (approve, reject or edit) and go on, in
+        this thread, handing each event to `emit`.
 
         A pending platform action (the request has an `action_id`) is decided by an owner or
         admin only: anyone else gets Forbidden and the session keeps waiting. When the action
@@ -179,8 +214,7 @@ class AgentService:
         requester = self.platform.user(str(first.value.get("requested_by", principal.id)))
         resume: Command[Any] = Command(resume={first.id: value})
         specialist = state.values.get("specialist")
-        tools = self._tools(requester)
-        yield from self._run(tools, session_id, resume, turn_id, org, specialist)
+        self._play(emit, self._tools(requester), session_id, resume, turn_id, org, specialist)
 
     def may_approve(self, principal: Principal, org: str) -> bool:
         """Whether `principal` is an owner or admin of `org` (may decide its pending actions)."""
@@ -286,19 +320,6 @@ class AgentService:
         if org not in orgs:
             raise NotFound(f"session {session_id} not found")
         return str(org)
-
-    def _run(
-        self,
-        tools: ToolContext,
-        session_id: str,
-        payload: Any,
-        turn_id: str | None,
-        org: str,
-        specialist: str | None = None,  # who is answering a resumed turn
-    ) -> Iterator[AgentEvent]:
-        return pulled(
-            lambda emit: self._play(emit, tools, session_id, payload, turn_id, org, specialist)
-        )
 
     def _play(
         self,

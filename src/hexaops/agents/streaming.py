@@ -30,6 +30,13 @@ class TokenStream(BaseCallbackHandler):
     not stream, its whole text when it is done. Having `tap_output_iter` makes chat models
     stream to it (LangChain streams a call when a streaming handler listens)."""
 
+    # Only chat model events matter: the callback manager skips this handler for the rest.
+    ignore_chain = True
+    ignore_agent = True
+    ignore_retriever = True
+    ignore_retry = True
+    ignore_custom_event = True
+
     def __init__(self, emit: Emit) -> None:
         super().__init__()
         self.emit = emit

@@ -1,5 +1,6 @@
 """Agent turns off the event loop: each turn runs in a worker thread (the agent service is
-synchronous) and hands its events to the loop as they happen.
+synchronous) and hands its events to the loop as they happen (`AgentService.ask_into`: no
+thread of its own per turn).
 
 A turn, once started, runs to its end even when the client goes away: its steps are
 checkpointed, so the session holds the answer (or the pending approval) for the next request.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ import anyio.to_thread
 
 from hexaops.agents.events import AgentEvent, Answer, ApprovalRequested, Error, ToolFinished
 from hexaops.agents.service import AgentService
+from hexaops.agents.streaming import Emit
 from hexaops.platform.domain import Principal
 from hexaops.platform.errors import PlatformError
 from hexaops.ui.api.observability import Metrics, Tracing
@@ -53,9 +55,9 @@ class TurnRunner:
         )
 
     async def run(
-        self, turn: Turn, kind: str, start: Callable[[], Iterator[AgentEvent]]
+        self, turn: Turn, kind: str, start: Callable[[Emit], None]
     ) -> AsyncIterator[AgentEvent | TurnEnd]:
-        """Run `start()`'s events in a worker thread and stream them. A PlatformError raised
+        """Run `start(emit)` in a worker thread and stream the events it emits. A PlatformError raised
         before the first event (a refused message or decision) is raised here, so the caller
         can answer with a problem instead of a stream."""
         loop = asyncio.get_running_loop()
@@ -87,7 +89,7 @@ class TurnRunner:
         self,
         turn: Turn,
         kind: str,
-        start: Callable[[], Iterator[AgentEvent]],
+        start: Callable[[Emit], None],
         put: Callable[[_Item | None], None],
     ) -> None:
         def work() -> None:
@@ -111,7 +113,7 @@ class TurnRunner:
         self,
         turn: Turn,
         kind: str,
-        start: Callable[[], Iterator[AgentEvent]],
+        start: Callable[[Emit], None],
         put: Callable[[_Item | None], None],
     ) -> None:
         attributes = {"hexaops.session_id": turn.session_id, "hexaops.turn_id": turn.turn_id}
@@ -120,12 +122,16 @@ class TurnRunner:
         ) as span:
             span.set_attribute("hexaops.principal", turn.principal.id)
             outcome = "error"
+
+            def emit(event: AgentEvent) -> None:
+                nonlocal outcome
+                put(event)
+                if isinstance(event, ToolFinished):
+                    self.metrics.tool_calls.labels(event.tool, event.status).inc()
+                outcome = _outcome(event, outcome)
+
             try:
-                for event in start():
-                    put(event)
-                    if isinstance(event, ToolFinished):
-                        self.metrics.tool_calls.labels(event.tool, event.status).inc()
-                    outcome = _outcome(event, outcome)
+                start(emit)  # the turn runs in this worker thread
                 document = turn.document()
                 put(TurnEnd(document))
                 self.metrics.record_usage(document["usage"])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -34,6 +34,7 @@ from hexaops.agents.events import (
     to_json,
 )
 from hexaops.agents.service import AgentService
+from hexaops.agents.streaming import Emit, pulled
 from hexaops.platform.core import Platform
 from hexaops.platform.domain import Principal
 from hexaops.platform.errors import PlatformError
@@ -139,22 +140,35 @@ class Turn:
         return any(isinstance(e, Error) for e in self.events)
 
     def ask(self, text: str) -> Iterator[AgentEvent]:
-        new, self.new = self.new, False  # a session id made up here names a new session once
-        return self._record(
-            self.service.ask(
-                self.principal, text, self.session_id, turn_id=self.turn_id, new_session=new
-            )
-        )
+        """The turn's events as it runs (on a thread of its own)."""
+        return pulled(lambda emit: self.ask_into(emit, text))
 
     def resume(self, decision: dict[str, Any]) -> Iterator[AgentEvent]:
-        return self._record(
-            self.service.resume(self.principal, self.session_id, decision, turn_id=self.turn_id)
+        return pulled(lambda emit: self.resume_into(emit, decision))
+
+    def ask_into(self, emit: Emit, text: str) -> None:
+        """Run the turn in this thread, handing each event to `emit` as it happens."""
+        new, self.new = self.new, False  # a session id made up here names a new session once
+        self.service.ask_into(
+            self._recording(emit),
+            self.principal,
+            text,
+            self.session_id,
+            turn_id=self.turn_id,
+            new_session=new,
         )
 
-    def _record(self, events: Iterable[AgentEvent]) -> Iterator[AgentEvent]:
-        for event in events:
+    def resume_into(self, emit: Emit, decision: dict[str, Any]) -> None:
+        self.service.resume_into(
+            self._recording(emit), self.principal, self.session_id, decision, turn_id=self.turn_id
+        )
+
+    def _recording(self, emit: Emit) -> Emit:
+        def record(event: AgentEvent) -> None:
             self.events.append(event)
-            yield event
+            emit(event)
+
+        return record
 
     def document(self) -> dict[str, Any]:
         """The turn as one JSON document: answer, tool calls, pending approvals, citations,

@@ -195,7 +195,9 @@ async def _resume_waiting_session(
             "decision": "reject" if view.status == ActionStatus.REJECTED else "approve",
             "note": view.decision_note,
         }
-        events = await services.turns.run(turn, "resume", lambda: turn.resume(decision))
+        events = await services.turns.run(
+            turn, "resume", lambda emit: turn.resume_into(emit, decision)
+        )
     except PlatformError as exc:
         log.warning("action %s decided, its session did not resume: %s", view.id, exc.message)
         return None
