@@ -537,7 +537,7 @@ class UsageRecorder(AgentMiddleware[AgentState[Any], AgentContext, Any]):
 def turn_usage(usage: TurnUsage) -> Usage:
     """The turn's usage event: its calls, tokens and the cost of the priced ones."""
     with usage.lock:
-        rows = list(usage.recorded)
+        rows = list(usage.rows)
     priced = [row["cost_usd"] for row in rows if row["cost_usd"] is not None]
     return Usage(
         calls=len(rows),

@@ -32,30 +32,31 @@ class TurnUsage:
     """What one turn has used, kept in memory so a model call costs no database round trip.
 
     The budgets read the session's and organization's earlier usage once (`before`), then add
-    this turn's counts; the usage recorder queues one row per model call in `unsaved` and writes
-    it at once — or, with `saved_by_owner`, leaves the rows to whoever runs the turn (the agent
-    service writes them in one insert when the turn ends or stops for an approval)."""
+    this turn's counts; the usage recorder keeps one row per model call in `rows` and hands the
+    new ones to the writer at once — or, with `saved_by_owner`, leaves them to whoever runs the
+    turn (the agent service hands them over when the turn ends or stops for an approval)."""
 
     saved_by_owner: bool = False
-    calls: int = 0
     tokens: int = 0
     before: tuple[int, int] | None = None  # (session tokens, org tokens today) before the turn
-    unsaved: list[dict[str, Any]] = field(default_factory=list)
-    recorded: list[dict[str, Any]] = field(default_factory=list)  # every row of the turn
+    rows: list[dict[str, Any]] = field(default_factory=list)  # one per model call of the turn
+    saved: int = 0  # how many of `rows` went to the writer
     tool_calls: Counter[str] = field(default_factory=Counter)  # name + args asked for: loops
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    @property
+    def calls(self) -> int:
+        return len(self.rows)
+
     def add(self, row: dict[str, Any]) -> None:
         with self.lock:
-            self.calls += 1
             self.tokens += int(row["input_tokens"]) + int(row["output_tokens"])
-            self.unsaved.append(row)
-            self.recorded.append(row)
+            self.rows.append(row)
 
     def take_unsaved(self) -> list[dict[str, Any]]:
         with self.lock:
-            rows, self.unsaved = self.unsaved, []
-        return rows
+            unsaved, self.saved = self.rows[self.saved :], len(self.rows)
+        return unsaved
 
 
 @dataclass
