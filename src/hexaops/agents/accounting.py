@@ -136,8 +136,8 @@ class UsageWriter:
     A turn only queues its rows (no database round trip on its path); a thread writes what is
     queued every WRITE_DELAY_SECONDS. One writer per database engine, so every `UsageStore` of a
     process flushes the same queue before it reads (`flush`), and the process writes what is
-    left when it exits. What a killed process loses is its last fraction of a second of usage rows; rows that
-    fail to write are kept and retried (up to _MAX_QUEUED rows)."""
+    left when it exits. What a killed process loses is its last fraction of a second of usage
+    rows; rows that fail to write are kept and retried (up to _MAX_QUEUED rows)."""
 
     _of: ClassVar[weakref.WeakKeyDictionary[Engine, UsageWriter]] = weakref.WeakKeyDictionary()
     _lock: ClassVar[threading.Lock] = threading.Lock()

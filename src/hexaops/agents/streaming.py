@@ -1,9 +1,10 @@
-"""A turn's events as they happen: the graph runs in a thread of its own and hands them over.
+"""A turn's events as they happen, without LangGraph's "messages" stream mode.
 
-LangGraph's "messages" stream mode would give the tokens too, but it runs every step of the
-graph on a thread pool made for that one run, for each turn. Here the graph runs inline (stream
-mode "updates") on one (reused) thread per turn, and a callback hands each token over as the model
-writes it — the same events for a fraction of the cost.
+That mode would give the tokens too, but it runs every step of the graph on a thread pool made
+for that one run, for each turn. Here the graph runs inline (stream mode "updates") and
+`TokenStream` hands each token to an `Emit` callback as the model writes it. A caller already
+on a worker thread (the API's turn runner) takes the events through the callback; `pulled`
+turns them into an iterator, running the turn on one reused thread.
 """
 
 from __future__ import annotations
