@@ -183,7 +183,10 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, description="Largest request body the API accepts."
     )
     api_turn_workers: int = Field(
-        default=64, ge=1, le=1024, description="Agent turns the API runs at once (threads)."
+        default=64,
+        ge=1,
+        le=1024,
+        description="Agent turns the API runs at once; more wait for one to end.",
     )
     otel_exporter: Literal["none", "console", "otlp"] = Field(
         default="none",

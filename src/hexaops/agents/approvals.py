@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -30,6 +30,7 @@ from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hexaops.agents.context import AgentContext
+from hexaops.agents.hooks import Flow, adrive, drive
 from hexaops.agents.quoting import quote_tool_result, unquote_tool_result
 from hexaops.agents.toolkit import scoped_call_id
 from hexaops.platform.errors import PlatformError
@@ -156,6 +157,10 @@ def _aware(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+_ToolOutcome = ToolMessage | Command[Any]
+_ToolFlow = Flow[ToolCallRequest, _ToolOutcome, _ToolOutcome]
+
+
 # -- the middleware ----------------------------------------------------------------------------
 
 
@@ -171,11 +176,26 @@ class ApprovalMiddleware(AgentMiddleware[Any, AgentContext]):
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
     ) -> ToolMessage | Command[Any]:
-        tool = request.tool
+        if not _writes(request):
+            return handler(request)
+        return drive(self._approve(request), handler)
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+    ) -> ToolMessage | Command[Any]:
+        if not _writes(request):
+            return await handler(request)
+        # The approval's bookkeeping (dry run, policies, actions) reads the database: its steps
+        # run on worker threads, the tool itself on the loop.
+        return await adrive(self._approve(request), handler, offload=True)
+
+    def _approve(self, request: ToolCallRequest) -> _ToolFlow:
+        """A write tool's call: dry run, then pre-approval by a policy, or a person's decision
+        (a LangGraph interrupt), then the call — or the pending platform action's outcome."""
         call = request.tool_call
         args = {k: v for k, v in call["args"].items() if k != "dry_run"}
-        if tool is None or not (tool.metadata or {}).get("writes") or call["args"].get("dry_run"):
-            return handler(request)
         context = request.runtime.context
         if not isinstance(context, AgentContext):
             raise TypeError("ApprovalMiddleware needs the AgentContext as runtime context")
@@ -190,11 +210,11 @@ class ApprovalMiddleware(AgentMiddleware[Any, AgentContext]):
             view = ActionView.model_validate(action_data(planned.data))
             covered, why = self._automation(context, view, args)
             if covered:
-                return handler(request)
+                return (yield request)
             if view.risk != "low":
                 # The platform keeps it pending for an owner or admin anyway: request it for
                 # real (nothing runs before approval) so it shows up as a platform action.
-                result = handler(request)
+                result = yield request
                 requested = _pending_action(result)
                 if requested is None:
                     return result
@@ -210,7 +230,7 @@ class ApprovalMiddleware(AgentMiddleware[Any, AgentContext]):
         if decision.decision == "edit":
             args = {**args, **{k: v for k, v in decision.args.items() if k != "dry_run"}}
             request = request.override(tool_call={**call, "args": args})
-        result = handler(request)
+        result = yield request
         return _approve_if_pending(context, request, result, decision)
 
     def _await_action(
@@ -308,6 +328,14 @@ class ApprovalMiddleware(AgentMiddleware[Any, AgentContext]):
                 return True, why
             reasons.append(why)
         return False, "; ".join(reasons) or None
+
+
+def _writes(request: ToolCallRequest) -> bool:
+    """Whether the call is a write that needs approval (a dry run is only a plan)."""
+    tool, args = request.tool, request.tool_call["args"]
+    return (
+        tool is not None and bool((tool.metadata or {}).get("writes")) and not args.get("dry_run")
+    )
 
 
 def _timed(policy: AutomationPolicy) -> bool:

@@ -5,8 +5,8 @@ contenders get the same scripted model and the same read tool (`platform_workspa
 
 - **baseline**: a bare `create_agent(model, tools=[platform_workspaces])` loop — no supervisor,
   no middleware, no checkpointer (model → tool → model → answer: 2 model calls);
-- **ours**: `AgentService.ask_into` as the API serves it (in the request's worker thread,
-  each event handed over as it happens) — the team graph (supervisor routing
+- **ours**: `AgentService.aask_into` as the API serves it (a task on the event loop, each
+  event handed over as it happens) — the team graph (supervisor routing
   to a specialist), guardrail middleware (budgets, usage recording, redaction), approvals,
   PostgreSQL checkpointer, the event stream with tokens (supervisor → specialist → tool →
   answer: 3 model calls).
@@ -22,15 +22,17 @@ Three measurements (the issue's goals in parentheses):
 3. a burst of `burst` sessions released at once (all complete; p95 overhead beside the
    baseline's).
 
-The loads are served as the API serves them: one serving process per usable CPU (the GIL makes
-one process one core), each running turns on a thread pool over the sync graph — not asyncio:
-the supervisor node, the tools and the guardrails' database calls are synchronous, so under
-`ainvoke` they would queue for the event loop's small default executor; the model's waits
-(sleeps, as a provider's network waits) release the GIL. Arrivals are spread round robin.
+Both contenders run as the API runs a turn: as a task on an event loop (`ainvoke`; for ours
+`aask_into`), the model's waits awaited, the sync tools and database calls on the loop's worker
+threads. The loads are served by one process per usable CPU (the GIL makes one process one
+core); arrivals are spread round robin. (Served on threads instead, a sync LangGraph run makes
+a thread pool per run and per tool step: at 100 turns/s the thread starts queue behind one
+another and the GIL, which cost seconds of p95.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import queue
@@ -38,8 +40,7 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -76,7 +77,6 @@ TOOL: Final = "platform_workspaces"
 SPECIALIST: Final = "provisioning"  # has the platform reads
 QUESTION: Final = "which workspaces do we have?"
 ASKER: Final = "owner@acme.example"
-MAX_TURNS_IN_FLIGHT: Final = 600
 DB_POOL: Final = 20  # database connections per serving process (plus half as many overflow)
 
 Progress = Callable[[str], None]
@@ -88,10 +88,10 @@ Progress = Callable[[str], None]
 class BenchModel(BaseChatModel):
     """Deterministic and cheap: as a supervisor (bound to `route_to_*` tools) it routes to the
     provisioning specialist; as an agent it calls `platform_workspaces` once, then answers with
-    the tool's status. Each call waits `latency` seconds first (a provider's response time)."""
+    the tool's status. Each call waits `latency` seconds first (a provider's response time).
+    Tools are bound as providers bind them: call arguments on the same model."""
 
     latency: float = 0.0
-    bound: tuple[str, ...] = ()
 
     @property
     def _llm_type(self) -> str:
@@ -101,34 +101,37 @@ class BenchModel(BaseChatModel):
         self, tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool], **_: Any
     ) -> Runnable[LanguageModelInput, AIMessage]:
         names = tuple(t.name for t in tools if isinstance(t, BaseTool))
-        return self.model_copy(update={"bound": names})
+        return self.bind(bound=names)
 
-    def _generate(self, messages: list[BaseMessage], *_: Any, **__: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], *_: Any, bound: Sequence[str] = (), **__: Any
+    ) -> ChatResult:
         if self.latency:
             time.sleep(self.latency)
-        return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
+        return ChatResult(generations=[ChatGeneration(message=_reply(messages, bound))])
 
-    async def _agenerate(self, messages: list[BaseMessage], *_: Any, **__: Any) -> ChatResult:
-        import asyncio
-
+    async def _agenerate(
+        self, messages: list[BaseMessage], *_: Any, bound: Sequence[str] = (), **__: Any
+    ) -> ChatResult:
         if self.latency:
             await asyncio.sleep(self.latency)
-        return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
+        return ChatResult(generations=[ChatGeneration(message=_reply(messages, bound))])
 
-    def _reply(self, messages: list[BaseMessage]) -> AIMessage:
-        usage = {"input_tokens": 40, "output_tokens": 8, "total_tokens": 48}
-        if any(n.startswith(HANDOFF_PREFIX) for n in self.bound):
-            return _calling(HANDOFF_PREFIX + SPECIALIST, usage)
-        last_human = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
-        results = [m for m in messages[last_human:] if isinstance(m, ToolMessage)]
-        if not results:
-            return _calling(TOOL, usage)
-        fields = unquote_tool_result(str(results[-1].content)) or {}
-        return AIMessage(
-            f"{fields.get('status')}: {fields.get('summary')}",
-            id=f"bench-{uuid.uuid4().hex}",
-            usage_metadata=usage,
-        )
+
+def _reply(messages: list[BaseMessage], bound: Sequence[str]) -> AIMessage:
+    usage = {"input_tokens": 40, "output_tokens": 8, "total_tokens": 48}
+    if any(n.startswith(HANDOFF_PREFIX) for n in bound):
+        return _calling(HANDOFF_PREFIX + SPECIALIST, usage)
+    last_human = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
+    results = [m for m in messages[last_human:] if isinstance(m, ToolMessage)]
+    if not results:
+        return _calling(TOOL, usage)
+    fields = unquote_tool_result(str(results[-1].content)) or {}
+    return AIMessage(
+        f"{fields.get('status')}: {fields.get('summary')}",
+        id=f"bench-{uuid.uuid4().hex}",
+        usage_metadata=usage,
+    )
 
 
 def _calling(name: str, usage: dict[str, int]) -> AIMessage:
@@ -148,7 +151,7 @@ def _calling(name: str, usage: dict[str, int]) -> AIMessage:
 class Contender:
     name: str
     model_calls: int  # per turn, by the script
-    turn: Callable[[], None]  # raises when the turn does not end with the expected answer
+    turn: Callable[[], Awaitable[None]]  # raises unless the turn ends with the expected answer
 
 
 def _expect(text: str) -> None:
@@ -183,10 +186,12 @@ class _Bench:
             org=self.org,
         )
 
-    def _invoker(self, graph: Any, saver: PooledSaver | None = None) -> Callable[[], None]:
+    def _invoker(
+        self, graph: Any, saver: PooledSaver | None = None
+    ) -> Callable[[], Awaitable[None]]:
         checkpointed = saver is not None
 
-        def turn() -> None:
+        async def turn() -> None:
             session = uuid.uuid4().hex
             context = self._context(session)
             config: dict[str, Any] = {"recursion_limit": 50}
@@ -194,7 +199,7 @@ class _Bench:
                 saver.new_thread(session)
                 config["configurable"] = {"thread_id": session}
             try:
-                out = graph.invoke(
+                out = await graph.ainvoke(
                     {"messages": [HumanMessage(QUESTION)]},
                     config,
                     context=context,
@@ -218,9 +223,9 @@ class _Bench:
     def ours(self, model: BaseChatModel) -> Contender:
         service = self.service(model)
 
-        def turn() -> None:  # in the calling thread, as the API's turn runner runs it
+        async def turn() -> None:  # as the API's turn runner runs it
             events: list[AgentEvent] = []
-            service.ask_into(events.append, self.asker, QUESTION)
+            await service.aask_into(events.append, self.asker, QUESTION)
             last = events[-1] if events else None
             if not isinstance(last, Answer):
                 raise RuntimeError(f"turn ended with {last!r}")
@@ -268,15 +273,19 @@ def _p95(values: Sequence[float]) -> float:
 
 def _sequential(contenders: Sequence[Contender], turns: int) -> list[dict[str, Any]]:
     """`turns` turns of each contender, one at a time, taking turns (round robin) so that a
-    shared machine's load changes hit all of them alike."""
+    shared machine's load changes hit all of them alike; on one event loop, as served."""
+    return asyncio.run(_one_at_a_time(contenders, turns))
+
+
+async def _one_at_a_time(contenders: Sequence[Contender], turns: int) -> list[dict[str, Any]]:
     for contender in contenders:
-        contender.turn()  # warm up (imports, prepared statements, first checkpoints)
+        await contender.turn()  # warm up (imports, prepared statements, first checkpoints)
     wall: dict[str, list[float]] = {c.name: [] for c in contenders}
     cpu: dict[str, float] = dict.fromkeys(wall, 0.0)
     for _ in range(turns):
         for contender in contenders:
             c0, t0 = time.process_time(), time.perf_counter()
-            contender.turn()
+            await contender.turn()
             wall[contender.name].append(time.perf_counter() - t0)
             cpu[contender.name] += time.process_time() - c0
     return [
@@ -318,49 +327,56 @@ _Result = tuple[int, int, str, float | str | None]  # (run, turn, ok|error|timeo
 def _serve(
     kind: str,
     served: _Served,
-    threads: int,
     inbox: Queue[tuple[int, int, float] | None],
     outbox: Queue[_Result],
 ) -> None:
     """A serving process: one contender (`baseline` or `ours`) on its own engine, running each
-    turn it is handed on a thread of its own (a sync LangGraph run holds its thread)."""
+    turn it is handed as a task on its event loop."""
     # A bounded pool, as a server runs (PostgreSQL allows 100 connections by default): turns
     # beyond it wait for a connection, which shows as overhead.
     engine = create_engine(served.url, pool_size=DB_POOL, max_overflow=DB_POOL // 2)
     platform = Platform(engine, SandboxDriver(engine))
     bench = _Bench(platform, Settings(home=Path(served.home), database_url=served.url))
     try:
-        model = BenchModel(latency=served.model_seconds)
-        contender = bench.ours(model) if kind == "ours" else bench.baseline(model)
-        model_time = contender.model_calls * served.model_seconds
-        contender.turn()  # warm up before saying ready
-    except Exception as exc:
-        outbox.put((-1, -1, "failed", f"{type(exc).__name__}: {exc}"[:500]))
-        bench.close()
-        engine.dispose()
-        raise
-    try:
-        outbox.put((-1, -1, "ready", None))
-
-        def run(run_id: int, index: int, arrival: float) -> None:
-            if time.perf_counter() - arrival > served.timeout:  # waited too long for a thread
-                outbox.put((run_id, index, "timeout", None))
-                return
-            try:
-                contender.turn()
-            except Exception as exc:  # a lost turn, whatever broke
-                outbox.put((run_id, index, "error", f"{type(exc).__name__}: {exc}"[:300]))
-                return
-            overhead = time.perf_counter() - arrival - model_time
-            status = "timeout" if overhead > served.timeout else "ok"
-            outbox.put((run_id, index, status, overhead))
-
-        with ThreadPoolExecutor(threads, thread_name_prefix=f"bench-{kind}") as pool:
-            while (item := inbox.get()) is not None:
-                pool.submit(run, *item)
+        asyncio.run(_serving(kind, served, bench, inbox, outbox))
     finally:
         bench.close()
         engine.dispose()
+
+
+async def _serving(
+    kind: str,
+    served: _Served,
+    bench: _Bench,
+    inbox: Queue[tuple[int, int, float] | None],
+    outbox: Queue[_Result],
+) -> None:
+    try:
+        model = BenchModel(latency=served.model_seconds)
+        contender = bench.ours(model) if kind == "ours" else bench.baseline(model)
+        model_time = contender.model_calls * served.model_seconds
+        await contender.turn()  # warm up before saying ready
+    except Exception as exc:
+        outbox.put((-1, -1, "failed", f"{type(exc).__name__}: {exc}"[:500]))
+        raise
+    outbox.put((-1, -1, "ready", None))
+
+    async def run(run_id: int, index: int, arrival: float) -> None:
+        try:
+            await contender.turn()
+        except Exception as exc:  # a lost turn, whatever broke
+            outbox.put((run_id, index, "error", f"{type(exc).__name__}: {exc}"[:300]))
+            return
+        overhead = time.perf_counter() - arrival - model_time
+        status = "timeout" if overhead > served.timeout else "ok"
+        outbox.put((run_id, index, status, overhead))
+
+    running: set[asyncio.Task[None]] = set()
+    while (item := await asyncio.to_thread(inbox.get)) is not None:
+        task = asyncio.create_task(run(*item))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    await asyncio.gather(*running)
 
 
 class _ServingPool:
@@ -373,9 +389,8 @@ class _ServingPool:
         self.inboxes: list[Queue[tuple[int, int, float] | None]] = [
             ctx.Queue() for _ in range(served.processes)
         ]
-        threads = max(1, MAX_TURNS_IN_FLIGHT // served.processes)
         self.procs = [
-            ctx.Process(target=_serve, args=(kind, served, threads, inbox, self.outbox))
+            ctx.Process(target=_serve, args=(kind, served, inbox, self.outbox))
             for inbox in self.inboxes
         ]
         self.runs = 0

@@ -3,13 +3,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import CheckpointTuple
+from langgraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    DeltaChannelHistory,
+)
 from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg import Connection
 from psycopg.rows import DictRow, dict_row
@@ -43,7 +51,11 @@ class PooledSaver(PostgresSaver):
     thread holding it waits for the GIL too). With a pool the lock protects nothing.
 
     A thread its owner has just made up (`new_thread`: a new session's random id) has no
-    checkpoint yet: its first read answers that without asking the database."""
+    checkpoint yet: its first read answers that without asking the database.
+
+    Async runs (the API's) get the same calls on worker threads (`asyncio.to_thread`): a turn
+    reads and writes its checkpoint once or twice, so one pool of connections serves both
+    kinds of run, with no second pool bound to one event loop."""
 
     def __init__(self, pool: ConnectionPool[Connection[DictRow]]) -> None:
         super().__init__(pool)
@@ -56,13 +68,68 @@ class PooledSaver(PostgresSaver):
             self._new.add(thread_id)
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        configurable = config.get("configurable") or {}
-        thread_id = str(configurable.get("thread_id", ""))
-        if "checkpoint_id" not in configurable and thread_id in self._new:
-            with self._new_lock:
-                self._new.discard(thread_id)
+        if self._made_up(config):
             return None
         return super().get_tuple(config)
+
+    def _made_up(self, config: RunnableConfig) -> bool:
+        """Whether this is the first read of a thread made up by its owner (forgets it)."""
+        configurable = config.get("configurable") or {}
+        thread_id = str(configurable.get("thread_id", ""))
+        if "checkpoint_id" in configurable or thread_id not in self._new:
+            return False
+        with self._new_lock:
+            self._new.discard(thread_id)
+        return True
+
+    # -- the async interface, on worker threads ------------------------------------------------
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        if self._made_up(config):
+            return None
+        return await asyncio.to_thread(super().get_tuple, config)
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        found = await asyncio.to_thread(
+            lambda: list(self.list(config, filter=filter, before=before, limit=limit))
+        )
+        for item in found:
+            yield item
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return await asyncio.to_thread(self.put, config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await asyncio.to_thread(self.delete_thread, thread_id)
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        return await asyncio.to_thread(
+            lambda: self.get_delta_channel_history(config=config, channels=channels)
+        )
 
 
 def open_checkpointer(

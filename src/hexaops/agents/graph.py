@@ -9,7 +9,8 @@ model call gets that specialist's system prompt and tools, and only those tools 
 any other is answered as not available to it). The supervisor's own text answer (greetings,
 help) ends the turn. This is LangChain's handoff pattern — state-driven prompt and tools —
 rather than a subgraph per specialist: one graph run per turn, no nested run with its own loop,
-checkpoint namespace and threads.
+checkpoint namespace and threads. Its hooks are written once (`hooks.drive`/`adrive`) for the
+sync runs (CLI, chat, Slack) and the async ones (the API).
 
 The caller's middleware (guardrails, accounting) wraps every model call, the supervisor's
 included, and every tool call; the approval middleware sits innermost, next to the tools. The
@@ -19,7 +20,7 @@ compiled once and serves everyone, on every provider (incl. the offline planner)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NotRequired
 
 from langchain.agents import create_agent
@@ -40,6 +41,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hexaops.agents.approvals import ApprovalMiddleware, AutomationPolicy
 from hexaops.agents.context import AgentContext
+from hexaops.agents.hooks import Flow, adrive, drive, hooks_inline_unless_traced
 from hexaops.agents.specialists import Specialist, specialists
 from hexaops.agents.toolkit import agent_tools
 
@@ -49,6 +51,10 @@ _SUPERVISOR_PROMPT = """\
 You are hexaops, an operations assistant for a multi-tenant Kubernetes platform. Route each
 request to the one specialist that handles it by calling its route_to_* tool. Answer yourself,
 briefly and without tools, only greetings and questions about what you can do."""
+
+
+_Call = ModelRequest[AgentContext]
+_Reply = ModelResponse[Any]
 
 
 class TurnState(AgentState[Any]):
@@ -112,15 +118,38 @@ class Team(AgentMiddleware[TurnState, AgentContext, Any]):
         request: ModelRequest[AgentContext],
         handler: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]],
     ) -> ModelResponse[Any] | ExtendedModelResponse[Any]:
+        return drive(self._turn(request), handler)
+
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[AgentContext],
+        handler: Callable[[ModelRequest[AgentContext]], Awaitable[ModelResponse[Any]]],
+    ) -> ModelResponse[Any] | ExtendedModelResponse[Any]:
+        return await adrive(self._turn(request), handler)
+
+    def wrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
+    ) -> ToolMessage | Command[Any]:
+        return self._refusal(request) or handler(request)
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+    ) -> ToolMessage | Command[Any]:
+        return self._refusal(request) or await handler(request)
+
+    def _turn(self, request: _Call) -> Flow[_Call, _Reply, _Reply | ExtendedModelResponse[Any]]:
+        """A model call of the turn: the supervisor's routing first, then the specialist's."""
         current = request.state.get("specialist")
         if _turn_started(request.messages) and current in self.members:
-            return self._specialist(current, request, handler)
-        routing = handler(
-            request.override(
-                system_message=self.supervisor_prompt,
-                tools=list(self.handoffs),
-                messages=_dialogue(request.messages),
-            )
+            return (yield from self._specialist(current, request))
+        routing = yield request.override(
+            system_message=self.supervisor_prompt,
+            tools=list(self.handoffs),
+            messages=_dialogue(request.messages),
         )
         target = self._target(routing)
         if target is None:  # the supervisor answers itself
@@ -129,37 +158,31 @@ class Team(AgentMiddleware[TurnState, AgentContext, Any]):
                 command=Command(update={"specialist": None}),
             )
         return ExtendedModelResponse(
-            model_response=self._specialist(target, request, handler),
+            model_response=(yield from self._specialist(target, request)),
             command=Command(update={"specialist": target}),
         )
 
-    def wrap_tool_call(
-        self,
-        request: ToolCallRequest,
-        handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
-    ) -> ToolMessage | Command[Any]:
+    def _refusal(self, request: ToolCallRequest) -> ToolMessage | None:
+        """A tool call outside the turn's specialist's tools is refused: nothing runs."""
         specialist = request.state.get("specialist") if isinstance(request.state, dict) else None
         name = str(request.tool_call["name"])
-        if name not in self.allowed.get(str(specialist), frozenset()):
-            return ToolMessage(
-                content=f"Not run: {name} is not one of the {specialist} specialist's tools.",
-                tool_call_id=request.tool_call["id"] or "",
-                name=name,
-                status="error",
-            )
-        return handler(request)
+        if name in self.allowed.get(str(specialist), frozenset()):
+            return None
+        return ToolMessage(
+            content=f"Not run: {name} is not one of the {specialist} specialist's tools.",
+            tool_call_id=request.tool_call["id"] or "",
+            name=name,
+            status="error",
+        )
 
     def _specialist(
-        self,
-        name: str,
-        request: ModelRequest[AgentContext],
-        handler: Callable[[ModelRequest[AgentContext]], ModelResponse[Any]],
-    ) -> ModelResponse[Any]:
+        self, name: str, request: ModelRequest[AgentContext]
+    ) -> Flow[_Call, _Reply, _Reply]:
         """The model call as specialist `name`: its prompt, its tools; its messages carry its
         name (who asked a clarifying question answers the reply)."""
         allowed = self.allowed[name]
         tools = [t for t in request.tools if getattr(t, "name", None) in allowed]
-        response = handler(request.override(system_message=self.prompts[name], tools=tools))
+        response = yield request.override(system_message=self.prompts[name], tools=tools)
         for message in response.result:
             if isinstance(message, AIMessage):
                 message.name = name
@@ -195,6 +218,7 @@ def build_agent_graph(
     """The team's graph. `middleware` wraps every model and tool call (the supervisor's and
     the specialists'; outermost first), the approval middleware sits innermost, next to the
     tools; `policies` are the automation policies that pre-approve bounded writes."""
+    hooks_inline_unless_traced()
     members = tuple(team if team is not None else specialists())
     names = sorted({name for s in members for name in s.tools})
     return create_agent(

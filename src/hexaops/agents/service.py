@@ -7,8 +7,10 @@ organization of the principal who started it: anyone else is told it does not ex
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from langchain.agents.middleware import AgentMiddleware
@@ -151,29 +153,30 @@ class AgentService:
         `new_session`: `session_id` is a fresh id the caller made up (a random one) for a new
         session — nothing is read back. Raises InvalidInput for an empty or oversized message
         and NotFound for a session the principal may not see (before anything runs)."""
-        check_message(text)
-        session = session_id or uuid.uuid4().hex
-        new = session_id is None or new_session
-        update: dict[str, Any] = {"messages": [HumanMessage(text)]}
-        tools = self._tools(principal)  # shares the principal's organizations with the tools
-        state = None if new else self.graph.get_state(self._config(session))
-        try:
-            if state is not None and state.values:
-                org = self._require_access(principal, session, dict(state.values), tools)
-                if state.interrupts:
-                    emit(Error(message=f"session {session} waits for an approval decision first"))
-                    tools.close()
-                    return
-            else:
-                org = self._org_of(tools)
-                update |= {"org": org, "started_by": principal.id}
-                if new:  # a made-up id: nothing stored to read back
-                    self.usage.started(session)
-                    self.checkpointer.new_thread(session)
-        except BaseException:
-            tools.close()
-            raise
-        self._play(emit, tools, session, update, turn_id, org, None)
+        start = self._asking(principal, text, session_id, new_session)
+        if isinstance(start, Error):
+            emit(start)
+            return
+        self._play(emit, start, turn_id)
+
+    async def aask_into(
+        self,
+        emit: Emit,
+        principal: Principal,
+        text: str,
+        session_id: str | None = None,
+        *,
+        turn_id: str | None = None,
+        new_session: bool = False,
+    ) -> None:
+        """`ask_into` on the running event loop (the API's): the turn is a task, not a thread;
+        its blocking parts (database reads, sync tools, checkpoints) go to worker threads.
+        `emit` is called on the loop."""
+        start = await asyncio.to_thread(self._asking, principal, text, session_id, new_session)
+        if isinstance(start, Error):
+            emit(start)
+            return
+        await self._aplay(emit, start, turn_id)
 
     def resume_into(
         self,
@@ -190,6 +193,50 @@ class AgentService:
         A pending platform action (the request has an `action_id`) is decided by an owner or
         admin only: anyone else gets Forbidden and the session keeps waiting. When the action
         was already decided elsewhere, any decision just lets the session continue with it."""
+        self._play(emit, self._resuming(principal, session_id, decision), turn_id)
+
+    async def aresume_into(
+        self,
+        emit: Emit,
+        principal: Principal,
+        session_id: str,
+        decision: dict[str, Any],
+        *,
+        turn_id: str | None = None,
+    ) -> None:
+        """`resume_into` on the running event loop (see `aask_into`)."""
+        start = await asyncio.to_thread(self._resuming, principal, session_id, decision)
+        await self._aplay(emit, start, turn_id)
+
+    def _asking(
+        self, principal: Principal, text: str, session_id: str | None, new_session: bool
+    ) -> _Start | Error:
+        """A question's turn, ready to run — or why it cannot run now."""
+        check_message(text)
+        session = session_id or uuid.uuid4().hex
+        new = session_id is None or new_session
+        update: dict[str, Any] = {"messages": [HumanMessage(text)]}
+        tools = self._tools(principal)  # shares the principal's organizations with the tools
+        try:
+            state = None if new else self.graph.get_state(self._config(session))
+            if state is not None and state.values:
+                org = self._require_access(principal, session, dict(state.values), tools)
+                if state.interrupts:
+                    tools.close()
+                    return Error(message=f"session {session} waits for an approval decision first")
+            else:
+                org = self._org_of(tools)
+                update |= {"org": org, "started_by": principal.id}
+                if new:  # a made-up id: nothing stored to read back
+                    self.usage.started(session)
+                    self.checkpointer.new_thread(session)
+        except BaseException:
+            tools.close()
+            raise
+        return _Start(tools, session, update, org, None)
+
+    def _resuming(self, principal: Principal, session_id: str, decision: dict[str, Any]) -> _Start:
+        """A decision's turn, ready to run (raises when the decision cannot be taken)."""
         state = self.graph.get_state(self._config(session_id))
         org = self._require_access(principal, session_id, dict(state.values))
         pending = list(state.interrupts)
@@ -214,7 +261,7 @@ class AgentService:
         requester = self.platform.user(str(first.value.get("requested_by", principal.id)))
         resume: Command[Any] = Command(resume={first.id: value})
         specialist = state.values.get("specialist")
-        self._play(emit, self._tools(requester), session_id, resume, turn_id, org, specialist)
+        return _Start(self._tools(requester), session_id, resume, org, specialist)
 
     def may_approve(self, principal: Principal, org: str) -> bool:
         """Whether `principal` is an owner or admin of `org` (may decide its pending actions)."""
@@ -321,55 +368,101 @@ class AgentService:
             raise NotFound(f"session {session_id} not found")
         return str(org)
 
-    def _play(
-        self,
-        emit: Emit,
-        tools: ToolContext,
-        session_id: str,
-        payload: Any,
-        turn_id: str | None,
-        org: str,
-        specialist: str | None,
-    ) -> None:
+    def _play(self, emit: Emit, start: _Start, turn_id: str | None) -> None:
         """Run the turn in this thread, emitting its events; they end with its Usage, then an
         Answer, an ApprovalRequested or an Error."""
-        context = AgentContext(
-            tools=tools,
-            session_id=session_id,
+        context = self._context(start, turn_id)
+        end = TurnEnd()
+        try:
+            for update in self.graph.stream(
+                start.payload,
+                self._config(start.session_id) | {"callbacks": [TokenStream(emit)]},
+                context=context,
+                stream_mode="updates",
+                durability=self.durability,
+            ):
+                _fold(end, update, emit)
+            final = _final(end, start)
+        except (PlatformError, GraphRecursionError) as exc:
+            final = _failure(exc)
+        finally:
+            _done(self.usage, context)
+        emit(turn_usage(context.usage))
+        emit(final)
+
+    async def _aplay(self, emit: Emit, start: _Start, turn_id: str | None) -> None:
+        """`_play` on the running event loop."""
+        context = self._context(start, turn_id)
+        end = TurnEnd()
+        try:
+            async for update in self.graph.astream(
+                start.payload,
+                self._config(start.session_id) | {"callbacks": [TokenStream(emit)]},
+                context=context,
+                stream_mode="updates",
+                durability=self.durability,
+            ):
+                _fold(end, update, emit)
+            final = _final(end, start)
+        except (PlatformError, GraphRecursionError) as exc:
+            final = _failure(exc)
+        finally:
+            _done(self.usage, context)
+        emit(turn_usage(context.usage))
+        emit(final)
+
+    def _context(self, start: _Start, turn_id: str | None) -> AgentContext:
+        return AgentContext(
+            tools=start.tools,
+            session_id=start.session_id,
             turn_id=turn_id or uuid.uuid4().hex,
             provider=self.provider,
             model=self.model_name,
             budgets=self.budgets,
-            org=org,
+            org=start.org,
             usage=TurnUsage(saved_by_owner=True),
         )
-        config = self._config(session_id) | {"callbacks": [TokenStream(emit)]}
-        final: AgentEvent
-        try:
-            end = TurnEnd()
-            for update in self.graph.stream(
-                payload, config, context=context, stream_mode="updates", durability=self.durability
-            ):
-                end.update(update)
-                for event in update_events(update):
-                    emit(event)
-            if end.interrupts:
-                first = end.interrupts[0]
-                final = ApprovalRequested(
-                    session_id=session_id, interrupt_id=first.id, request=dict(first.value)
-                )
-            else:
-                final = Answer(
-                    text=end.last.text if end.last is not None else "",
-                    specialist=end.specialist if end.routed else specialist,
-                    session_id=session_id,
-                )
-        except PlatformError as exc:  # incl. ProviderUnavailable / ProviderRejected
-            final = Error(message=exc.message)
-        except GraphRecursionError:
-            final = Error(message="the turn took too many steps; ask a narrower question")
-        finally:
-            save_usage(self.usage, context)  # what a stop for approval (or a failure) left
-            tools.close()
-        emit(turn_usage(context.usage))
-        emit(final)
+
+
+@dataclass(frozen=True)
+class _Start:
+    """A turn ready to run: the graph's input and whom its tools run as."""
+
+    tools: ToolContext
+    session_id: str
+    payload: Any  # the question's state update, or the decision's Command
+    org: str
+    specialist: str | None  # who answered before, for a resumed turn
+
+
+def _fold(end: TurnEnd, update: dict[str, Any], emit: Emit) -> None:
+    end.update(update)
+    for event in update_events(update):
+        emit(event)
+
+
+def _final(end: TurnEnd, start: _Start) -> AgentEvent:
+    """The turn's last event: the approval it stopped for, or its answer."""
+    if end.interrupts:
+        first = end.interrupts[0]
+        return ApprovalRequested(
+            session_id=start.session_id, interrupt_id=first.id, request=dict(first.value)
+        )
+    return Answer(
+        text=end.last.text if end.last is not None else "",
+        specialist=end.specialist if end.routed else start.specialist,
+        session_id=start.session_id,
+    )
+
+
+def _failure(exc: PlatformError | GraphRecursionError) -> Error:
+    if isinstance(exc, PlatformError):  # incl. ProviderUnavailable / ProviderRejected
+        return Error(message=exc.message)
+    return Error(message="the turn took too many steps; ask a narrower question")
+
+
+def _done(usage: UsageStore, context: AgentContext) -> None:
+    """Whatever the turn's end: its usage is saved (also what a stop for approval or a failure
+    left) and its tools' clients closed."""
+    save_usage(usage, context)
+    context.tools.close()

@@ -31,6 +31,9 @@ class TokenStream(BaseCallbackHandler):
     not stream, its whole text when it is done. Having `tap_output_iter` makes chat models
     stream to it (LangChain streams a call when a streaming handler listens)."""
 
+    # Called on the event loop in an async run, not handed to a worker thread: `emit` only
+    # queues, and a token must not overtake the one before it.
+    run_inline = True
     # Only chat model events matter: the callback manager skips this handler for the rest.
     ignore_chain = True
     ignore_agent = True

@@ -113,10 +113,14 @@ class BudgetMiddleware(AgentMiddleware[AgentState[Any], AgentContext, Any]):
         request: ModelRequest[AgentContext],
         handler: Callable[[ModelRequest[AgentContext]], Awaitable[ModelResponse[Any]]],
     ) -> ModelResponse[Any]:
-        ending = await asyncio.to_thread(self._over_budget, request.runtime.context)
+        context = request.runtime.context
+        if context.usage.before is None:  # the turn's first call: the totals may need a read
+            ending = await asyncio.to_thread(self._over_budget, context)
+        else:  # arithmetic on the totals the turn holds
+            ending = self._over_budget(context)
         if ending is not None:
             return ModelResponse(result=[ending])
-        return self._unless_looping(request.runtime.context, await handler(request))
+        return self._unless_looping(context, await handler(request))
 
     def _over_budget(self, context: AgentContext) -> AIMessage | None:
         org = org_of(context)

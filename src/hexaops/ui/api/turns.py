@@ -1,6 +1,6 @@
-"""Agent turns off the event loop: each turn runs in a worker thread (the agent service is
-synchronous) and hands its events to the loop as they happen (`AgentService.ask_into`: no
-thread of its own per turn).
+"""Agent turns as tasks on the API's event loop (`AgentService.aask_into`): a turn mostly
+waits for its model, so it holds no thread; its blocking parts (database reads, sync tools,
+checkpoints) go to worker threads. Its events are queued for the response as they happen.
 
 A turn, once started, runs to its end even when the client goes away: its steps are
 checkpointed, so the session holds the answer (or the pending approval) for the next request.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,30 +44,30 @@ class TurnRunner:
         self, agents: AgentService, metrics: Metrics, tracing: Tracing, workers: int
     ) -> None:
         self.agents, self.metrics, self.tracing = agents, metrics, tracing
-        self.limiter = anyio.CapacityLimiter(workers)
+        self.limiter = anyio.CapacityLimiter(workers)  # turns at once; more wait their turn
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def open_turn(self, principal: Principal, session_id: str | None) -> Turn:
         """A turn of a new or existing session (NotFound for a session the principal may
         not see) — checked before anything streams."""
-        return await anyio.to_thread.run_sync(
-            Turn, self.agents, principal, session_id, limiter=self.limiter
-        )
+        if session_id is None:  # nothing to read
+            return Turn(self.agents, principal, None)
+        return await anyio.to_thread.run_sync(Turn, self.agents, principal, session_id)
 
     async def run(
-        self, turn: Turn, kind: str, start: Callable[[Emit], None]
+        self, turn: Turn, kind: str, start: Callable[[Emit], Awaitable[None]]
     ) -> AsyncIterator[AgentEvent | TurnEnd]:
-        """Run `start(emit)` in a worker thread and stream the events it emits. A PlatformError raised
+        """Run `start(emit)` as a task and stream the events it emits. A PlatformError raised
         before the first event (a refused message or decision) is raised here, so the caller
         can answer with a problem instead of a stream."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[_Item | None] = asyncio.Queue()
 
-        def put(item: _Item | None) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
+        def put(item: _Item | None) -> None:  # from the loop or, should a callback run on a
+            loop.call_soon_threadsafe(queue.put_nowait, item)  # worker thread, from there
 
         self.metrics.turns_queued.inc()
-        self.spawn(self._in_thread(turn, kind, start, put))
+        self.spawn(self._task(turn, kind, start, put))
         first = await queue.get()
         if isinstance(first, BaseException):
             raise first
@@ -85,35 +85,31 @@ class TurnRunner:
                 yield item
             item = await queue.get()
 
-    async def _in_thread(
+    async def _task(
         self,
         turn: Turn,
         kind: str,
-        start: Callable[[Emit], None],
+        start: Callable[[Emit], Awaitable[None]],
         put: Callable[[_Item | None], None],
     ) -> None:
-        def work() -> None:
-            self.metrics.turns_queued.dec()
-            self.metrics.turns_running.inc()
-            began = time.perf_counter()
-            try:
-                self._drive(turn, kind, start, put)
-            finally:
-                self.metrics.turns_running.dec()
-                self.metrics.turn_seconds.observe(time.perf_counter() - began)
-                put(None)
-
         try:
-            await anyio.to_thread.run_sync(work, limiter=self.limiter)
-        except BaseException:  # cancelled at shutdown before the thread started
+            async with self.limiter:
+                self.metrics.turns_queued.dec()
+                self.metrics.turns_running.inc()
+                began = time.perf_counter()
+                try:
+                    await self._drive(turn, kind, start, put)
+                finally:
+                    self.metrics.turns_running.dec()
+                    self.metrics.turn_seconds.observe(time.perf_counter() - began)
+        finally:  # also when cancelled at shutdown before it started
             put(None)
-            raise
 
-    def _drive(
+    async def _drive(
         self,
         turn: Turn,
         kind: str,
-        start: Callable[[Emit], None],
+        start: Callable[[Emit], Awaitable[None]],
         put: Callable[[_Item | None], None],
     ) -> None:
         attributes = {"hexaops.session_id": turn.session_id, "hexaops.turn_id": turn.turn_id}
@@ -131,7 +127,7 @@ class TurnRunner:
                 outcome = _outcome(event, outcome)
 
             try:
-                start(emit)  # the turn runs in this worker thread
+                await start(emit)
                 document = turn.document()
                 put(TurnEnd(document))
                 self.metrics.record_usage(document["usage"])

@@ -163,6 +163,23 @@ class Turn:
             self._recording(emit), self.principal, self.session_id, decision, turn_id=self.turn_id
         )
 
+    async def aask_into(self, emit: Emit, text: str) -> None:
+        """`ask_into` as a task on the running event loop (the API's)."""
+        new, self.new = self.new, False
+        await self.service.aask_into(
+            self._recording(emit),
+            self.principal,
+            text,
+            self.session_id,
+            turn_id=self.turn_id,
+            new_session=new,
+        )
+
+    async def aresume_into(self, emit: Emit, decision: dict[str, Any]) -> None:
+        await self.service.aresume_into(
+            self._recording(emit), self.principal, self.session_id, decision, turn_id=self.turn_id
+        )
+
     def _recording(self, emit: Emit) -> Emit:
         def record(event: AgentEvent) -> None:
             self.events.append(event)

@@ -196,7 +196,7 @@ async def _resume_waiting_session(
             "note": view.decision_note,
         }
         events = await services.turns.run(
-            turn, "resume", lambda emit: turn.resume_into(emit, decision)
+            turn, "resume", lambda emit: turn.aresume_into(emit, decision)
         )
     except PlatformError as exc:
         log.warning("action %s decided, its session did not resume: %s", view.id, exc.message)

@@ -89,7 +89,7 @@ class SessionOut(BaseModel):
 async def chat(body: ChatIn, principal: PrincipalDep, services: ServicesDep) -> EventSourceResponse:
     check_message(body.message)
     turn = await services.turns.open_turn(principal, body.session_id)
-    events = await services.turns.run(turn, "ask", lambda emit: turn.ask_into(emit, body.message))
+    events = await services.turns.run(turn, "ask", lambda emit: turn.aask_into(emit, body.message))
     return EventSourceResponse(_sse(events))
 
 
@@ -124,7 +124,9 @@ async def decide(
     await run_in_threadpool(services.agents.pending, principal, session_id)  # NotFound first
     turn = await services.turns.open_turn(principal, session_id)
     decision = body.model_dump(exclude_none=True)
-    events = await services.turns.run(turn, "resume", lambda emit: turn.resume_into(emit, decision))
+    events = await services.turns.run(
+        turn, "resume", lambda emit: turn.aresume_into(emit, decision)
+    )
     return EventSourceResponse(_sse(events))
 
 
