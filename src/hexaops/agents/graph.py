@@ -41,7 +41,14 @@ from pydantic import BaseModel, ConfigDict
 
 from hexaops.agents.approvals import ApprovalMiddleware, AutomationPolicy
 from hexaops.agents.context import AgentContext
-from hexaops.agents.hooks import Flow, adrive, drive, hooks_inline_unless_traced
+from hexaops.agents.hooks import (
+    Flow,
+    Stack,
+    adrive,
+    drive,
+    hooks_inline_unless_traced,
+    stackable,
+)
 from hexaops.agents.specialists import Specialist, specialists
 from hexaops.agents.toolkit import agent_tools
 
@@ -224,8 +231,16 @@ def build_agent_graph(
     return create_agent(
         model,
         agent_tools(names),
-        middleware=[Team(members), *middleware, ApprovalMiddleware(policies)],
+        middleware=_stacked([Team(members), *middleware, ApprovalMiddleware(policies)]),
         state_schema=TurnState,
         context_schema=AgentContext,
         checkpointer=checkpointer,
     )
+
+
+def _stacked(layers: list[AgentMiddleware[Any, Any, Any]]) -> list[AgentMiddleware[Any, Any, Any]]:
+    """The layers as one (`create_agent` traces each layer's every call), unless one of them
+    adds graph nodes or tools of its own."""
+    if all(stackable(layer) for layer in layers):
+        return [Stack(layers, name="Team")]
+    return layers

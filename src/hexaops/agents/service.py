@@ -233,7 +233,7 @@ class AgentService:
         except BaseException:
             tools.close()
             raise
-        return _Start(tools, session, update, org, None)
+        return _Start(tools, session, update, org, None, self._before(org, session))
 
     def _resuming(self, principal: Principal, session_id: str, decision: dict[str, Any]) -> _Start:
         """A decision's turn, ready to run (raises when the decision cannot be taken)."""
@@ -261,7 +261,8 @@ class AgentService:
         requester = self.platform.user(str(first.value.get("requested_by", principal.id)))
         resume: Command[Any] = Command(resume={first.id: value})
         specialist = state.values.get("specialist")
-        return _Start(self._tools(requester), session_id, resume, org, specialist)
+        before = self._before(org, session_id)
+        return _Start(self._tools(requester), session_id, resume, org, specialist, before)
 
     def may_approve(self, principal: Principal, org: str) -> bool:
         """Whether `principal` is an owner or admin of `org` (may decide its pending actions)."""
@@ -420,8 +421,13 @@ class AgentService:
             model=self.model_name,
             budgets=self.budgets,
             org=start.org,
-            usage=TurnUsage(saved_by_owner=True),
+            usage=TurnUsage(saved_by_owner=True, before=start.before),
         )
+
+    def _before(self, org: str, session_id: str) -> tuple[int, int]:
+        """The budgets' starting point, read while the turn is prepared (off the event loop):
+        the session's tokens and the organization's today, mostly from the kept totals."""
+        return self.usage.usage_before_turn(org=org, session_id=session_id)
 
 
 @dataclass(frozen=True)
@@ -433,6 +439,7 @@ class _Start:
     payload: Any  # the question's state update, or the decision's Command
     org: str
     specialist: str | None  # who answered before, for a resumed turn
+    before: tuple[int, int]  # tokens of the session, and of the organization today
 
 
 def _fold(end: TurnEnd, update: dict[str, Any], emit: Emit) -> None:

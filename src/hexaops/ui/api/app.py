@@ -14,6 +14,7 @@ embedded setup; with NATS, `hexaops worker` processes may do it instead).
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
@@ -142,6 +143,10 @@ def create_app(
             )
             if alerts:
                 await open_alerts(stack, app, plat)
+            # What startup made (modules, compiled graphs, pools) lives as long as the server:
+            # moved out of the collector's way, full collections under load only scan what
+            # requests allocate — they were the largest stalls of the event loop.
+            gc.freeze()
             try:
                 yield
             finally:
