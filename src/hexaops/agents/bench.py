@@ -281,7 +281,8 @@ def _sequential(contenders: Sequence[Contender], turns: int) -> list[dict[str, A
 async def _one_at_a_time(contenders: Sequence[Contender], turns: int) -> list[dict[str, Any]]:
     for contender in contenders:
         await contender.turn()  # warm up (imports, prepared statements, first checkpoints)
-    gc.freeze()  # as a server once started: collections skip what startup made
+    gc.collect()  # as a server once started: collections skip what startup made
+    gc.freeze()
     wall: dict[str, list[float]] = {c.name: [] for c in contenders}
     cpu: dict[str, float] = dict.fromkeys(wall, 0.0)
     for _ in range(turns):
@@ -361,7 +362,8 @@ async def _serving(
     except Exception as exc:
         outbox.put((-1, -1, "failed", f"{type(exc).__name__}: {exc}"[:500]))
         raise
-    gc.freeze()  # as the API does once started (see ui/api/app.py)
+    gc.collect()  # as the API does once started (see ui/api/app.py)
+    gc.freeze()
     outbox.put((-1, -1, "ready", None))
 
     async def run(run_id: int, index: int, arrival: float) -> None:
@@ -419,9 +421,9 @@ class _ServingPool:
 
     def open_loop(self, arrivals: list[float], say: Progress) -> dict[str, Any]:
         """Start each turn at its arrival time whatever the others do, round robin over the
-        processes. Latency counts from the arrival, so a backlog (threads, CPU, database) shows
-        as overhead; a turn not started or not finished within `timeout` seconds beyond its
-        model time is lost. `perf_counter` is the system's monotonic clock in every process."""
+        processes. Latency counts from the arrival, so a backlog (event loop, CPU, database)
+        shows as overhead; a turn not finished within `timeout` seconds beyond its model time
+        is lost. `perf_counter` is the system's monotonic clock in every process."""
         self.runs += 1
         run_id, served = self.runs, self.served
         overheads: list[float] = []

@@ -145,7 +145,9 @@ def create_app(
                 await open_alerts(stack, app, plat)
             # What startup made (modules, compiled graphs, pools) lives as long as the server:
             # moved out of the collector's way, full collections under load only scan what
-            # requests allocate — they were the largest stalls of the event loop.
+            # requests allocate — they were the largest stalls of the event loop. (Garbage is
+            # collected first, not frozen with the rest.)
+            gc.collect()
             gc.freeze()
             try:
                 yield
