@@ -1,11 +1,12 @@
 """A turn's tool results reach the interfaces with their sources: the objects and queries a
-tool read, or the knowledge passages it found — what `ask --json` cites."""
+tool read, or the knowledge passages it found — what `ask --json` cites; a fallback's answer
+and a budget's stop reach them as notices."""
 
 from __future__ import annotations
 
-from langchain_core.messages import ToolMessage
+from langchain_core.messages import AIMessage, ToolMessage
 
-from hexaops.agents.events import ToolFinished, update_events
+from hexaops.agents.events import Notice, ToolFinished, update_events
 from hexaops.agents.quoting import quote_tool_result
 from hexaops.tools.contract import Evidence, ToolResult
 
@@ -59,3 +60,21 @@ def test_a_knowledge_search_carries_its_passages() -> None:
         {"citation": "runbooks/dns.md#flush", "document": "runbooks/dns.md", "section": "Flush",
          "lines": [3, 9]}
     ]  # fmt: skip
+
+
+def test_a_fallback_answer_and_a_budget_stop_become_notices() -> None:
+    degraded = "anthropic is unavailable (HTTP 529): answered by the offline planner"
+    fallback = AIMessage("⚠ ...\nacme has two workspaces", response_metadata={"degraded": degraded})
+    limited = AIMessage(
+        "This turn reached its limit of 4 steps (HEXAOPS_AGENT_STEPS_PER_TURN).\nAsk again.",
+        response_metadata={"finish_reason": "budget", "budget": "limit"},
+    )
+    events = list(update_events({"model": {"messages": [fallback, limited]}}))
+    assert events == [
+        Notice(kind="degraded", message=degraded),
+        Notice(
+            kind="limit",
+            message="This turn reached its limit of 4 steps (HEXAOPS_AGENT_STEPS_PER_TURN).",
+        ),
+    ]
+    assert list(update_events({"model": {"messages": [AIMessage("plain")]}})) == []

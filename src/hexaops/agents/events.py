@@ -57,7 +57,8 @@ class ApprovalRequested(BaseModel):
 
 
 class Notice(BaseModel):
-    """Something a middleware wants the person to know (a budget, a redaction)."""
+    """Something the person should know about how the turn was answered: `degraded` (the
+    provider was down, the fallback answered) or `limit` (a budget ended the turn)."""
 
     type: Literal["notice"] = "notice"
     kind: str
@@ -121,6 +122,9 @@ def update_events(data: dict[str, Any]) -> Iterator[AgentEvent]:
             yield Routed(specialist=str(update["specialist"]))
         for message in _messages(update):
             if isinstance(message, AIMessage):
+                notice = _notice(message)
+                if notice is not None:
+                    yield notice
                 for call in message.tool_calls:
                     yield ToolStarted(tool=call["name"], args=dict(call["args"]))
             elif isinstance(message, ToolMessage):
@@ -131,6 +135,17 @@ def update_events(data: dict[str, Any]) -> Iterator[AgentEvent]:
                     summary=str(fields.get("summary", message.content))[:500],
                     evidence=_evidence(str(message.name), fields),
                 )
+
+
+def _notice(message: AIMessage) -> Notice | None:
+    """What an answer's metadata says the person should know: the provider was down and the
+    fallback answered (`degraded`), or a budget ended the turn (`limit`)."""
+    meta = message.response_metadata or {}
+    if meta.get("degraded"):
+        return Notice(kind="degraded", message=str(meta["degraded"]))
+    if meta.get("finish_reason") == "budget":
+        return Notice(kind="limit", message=message.text.split("\n", 1)[0])
+    return None
 
 
 _PASSAGE: Final = ("citation", "document", "section", "lines")
@@ -164,6 +179,14 @@ class TurnEnd:
     last: AIMessage | None = None
     specialist: str | None = None
     routed: bool = False
+    notices: set[tuple[str, str]] = field(default_factory=set)
+
+    def first_time(self, notice: Notice) -> bool:
+        """Whether the turn has not told this yet (a fallback answers every step of a turn)."""
+        key = (notice.kind, notice.message)
+        fresh = key not in self.notices
+        self.notices.add(key)
+        return fresh
 
     def update(self, data: dict[str, Any]) -> None:
         for node, update in data.items():

@@ -30,6 +30,7 @@ from hexaops.agents.events import (
     Answer,
     ApprovalRequested,
     Error,
+    Notice,
     TurnEnd,
     update_events,
 )
@@ -445,7 +446,8 @@ class _Start:
 def _fold(end: TurnEnd, update: dict[str, Any], emit: Emit) -> None:
     end.update(update)
     for event in update_events(update):
-        emit(event)
+        if not isinstance(event, Notice) or end.first_time(event):
+            emit(event)
 
 
 def _final(end: TurnEnd, start: _Start) -> AgentEvent:

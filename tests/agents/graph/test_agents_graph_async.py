@@ -11,7 +11,15 @@ from agents_graph_support import ScriptedModel
 from test_agents_graph_approvals import MODEL, _replicas
 from test_agents_graph_routing import _Overreaching
 
-from hexaops.agents.events import AgentEvent, Answer, ApprovalRequested, Token, ToolFinished
+from hexaops.agents.context import Budgets
+from hexaops.agents.events import (
+    AgentEvent,
+    Answer,
+    ApprovalRequested,
+    Notice,
+    Token,
+    ToolFinished,
+)
 from hexaops.agents.service import AgentService
 from hexaops.platform.core import Platform
 from hexaops.platform.domain import Principal
@@ -97,3 +105,19 @@ def test_an_async_specialist_runs_only_its_own_tools(
     assert finished.status == "error"
     assert "not one of the observability specialist's tools" in finished.summary
     assert not [a for a in platform.list_actions(dev, "acme") if "restart" in a.operation]
+
+
+def test_a_budget_stop_is_told_once_as_a_notice(
+    service_for: Callable[..., AgentService], dev: Principal
+) -> None:
+    model = ScriptedModel(
+        plans={"broken": [("platform_recent_changes", {"workspace": "acme-prod"})]}
+    )
+    service = service_for(model, budgets=Budgets(steps_per_turn=1))
+    for events in (list(service.ask(dev, "checkout is broken")), _aask(service, dev, "broken")):
+        notices = [e for e in events if isinstance(e, Notice)]
+        assert [n.kind for n in notices] == ["limit"]
+        assert "limit of 1 steps" in notices[0].message
+        answer = events[-1]
+        assert isinstance(answer, Answer)
+        assert answer.text.startswith(notices[0].message)
