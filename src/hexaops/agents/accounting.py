@@ -239,39 +239,10 @@ class UsageStore:
 
     # -- writes --------------------------------------------------------------------------
 
-    def record(
-        self,
-        *,
-        org: str | None,
-        principal_id: str,
-        session_id: str,
-        turn_id: str,
-        provider: str,
-        model: str,
-        input_tokens: int,
-        output_tokens: int,
-        cache_read_tokens: int = 0,
-        cost_usd: float | None,
-        note: str | None = None,
-    ) -> None:
-        self.record_many(
-            [
-                usage_row(
-                    at=self.clock(),
-                    org=org,
-                    principal_id=principal_id,
-                    session_id=session_id,
-                    turn_id=turn_id,
-                    provider=provider,
-                    model=model,
-                    input_tokens=input_tokens,
-                    output_tokens=output_tokens,
-                    cache_read_tokens=cache_read_tokens,
-                    cost_usd=cost_usd,
-                    note=note,
-                )
-            ]
-        )
+    def record(self, **fields: Any) -> None:
+        """Write one usage row now, stamped with this store's clock (`usage_row`'s fields but
+        `at`)."""
+        self.record_many([usage_row(at=self.clock(), **fields)])
 
     def record_many(self, rows: list[dict[str, Any]]) -> None:
         """Write usage rows (from `usage_row`) now, in one statement."""
