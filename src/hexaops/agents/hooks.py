@@ -1,9 +1,13 @@
-"""Middleware plumbing: hook logic written once for sync and async runs; layers stacked as one.
+"""Middleware plumbing of the team's agent loop, for sync runs (CLI, chat, Slack) and async ones
+(the API):
 
-A middleware hook that calls its handler (the next layer, or the model or tool itself) is
-written as a generator: it yields each request it hands on and is sent the response back;
-what it returns is the hook's result. `drive` runs it under a sync run, `adrive` under an
-async one (the API's), so the two runs cannot drift apart.
+- **Flows.** A hook that calls its handler (the next layer, or the model or tool itself) is
+  written as a generator: it yields each request it hands on and is sent the response back;
+  what it returns is the hook's result. `drive` runs it in a sync run, `adrive` in an async
+  one, so the two cannot drift apart.
+- **`Stack`**: several wrap-only middleware as one layer of `create_agent`.
+- **`hooks_inline_unless_traced`**: no worker-thread hops around every async hook call when
+  LangSmith tracing is off.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 A session is a LangGraph thread checkpointed in PostgreSQL (the platform database, in its own
 schema `agent_sessions`, outside the platform's Alembic metadata). It belongs to the
 organization of the principal who started it: anyone else is told it does not exist.
+
+A turn runs in the caller's thread (`ask_into`; `ask` streams it from a thread of its own) or
+as a task on the running event loop (`aask_into`, as the API runs it): the same graph, the same
+events. Either way it is prepared (reads, checks) before anything streams.
 """
 
 from __future__ import annotations
