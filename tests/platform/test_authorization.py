@@ -333,6 +333,7 @@ def _automation(platform: Platform, role: Role) -> Principal:
 def test_automation_acts_only_within_its_org_and_role(platform: Platform) -> None:
     bot = _automation(platform, Role.DEVELOPER)
     assert [o.slug for o in platform.organizations(bot)] == ["acme"]
+    assert platform.organization_slugs(bot) == ["acme"]
     view = platform.request(bot, "application.restart", {**STAGING, "name": "frontend"})
     assert view.status == "succeeded"
     assert view.requested_by == "automation:restart-on-alert@acme"

@@ -50,6 +50,7 @@ def test_outsider_sees_only_its_own_organization(
     platform: Platform, outsider: Principal, acme_pending: int
 ) -> None:
     assert [o.slug for o in platform.organizations(outsider)] == ["globex"]
+    assert platform.organization_slugs(outsider) == ["globex"]
     assert [(w.org, w.name) for w in platform.workspaces(outsider)] == [("globex", "globex-prod")]
     actions = platform.list_actions(outsider, limit=1000)
     assert actions

@@ -225,7 +225,8 @@ class AgentService:
         try:
             state = None if new else self.graph.get_state(self._config(session))
             if state is not None and state.values:
-                org = self._require_access(principal, session, dict(state.values), tools)
+                values = dict(state.values)
+                org = self._require_access(principal, session, values, tools.organizations())
                 if state.interrupts:
                     tools.close()
                     return Error(message=f"session {session} waits for an approval decision first")
@@ -362,13 +363,12 @@ class AgentService:
         principal: Principal,
         session_id: str,
         values: dict[str, Any],
-        tools: ToolContext | None = None,
+        orgs: Sequence[str] | None = None,
     ) -> str:
-        """The session's organization, if `principal` is in it; else the session is not found."""
-        if tools is not None:
-            orgs = set(tools.organizations())
-        else:
-            orgs = {o.slug for o in self.platform.organizations(principal)}
+        """The session's organization, if `principal` is in it (its organizations: `orgs` when
+        the caller has read them); else the session is not found."""
+        if orgs is None:
+            orgs = self.platform.organization_slugs(principal)
         org = values.get("org") if values else None
         if org not in orgs:
             raise NotFound(f"session {session_id} not found")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from hexaops.platform.db.models import (
@@ -120,6 +120,25 @@ _MEMBERSHIPS = (
     .where(Membership.user_id == bindparam("user_id"))
     .order_by(Organization.slug)
 )
+
+
+_SLUGS = (
+    select(Organization.slug)
+    .join(Membership, Membership.org_id == Organization.id)
+    .where(Membership.user_id == bindparam("user_id"))
+    .order_by(Organization.slug)
+)
+_AUTOMATION_SLUG = select(Organization.slug).where(Organization.id == bindparam("org_id"))
+
+
+def organization_slugs(connection: Connection, principal: Principal) -> list[str]:
+    """The slugs of the organizations the principal may act in — what a caller that only needs
+    to know where someone belongs reads (one column, no ORM objects)."""
+    if principal.is_automation:
+        query, params = _AUTOMATION_SLUG, {"org_id": principal.automation_org_id}
+    else:
+        query, params = _SLUGS, {"user_id": principal.user_id}
+    return list(connection.scalars(query, params))
 
 
 def _load_memberships(session: Session, principal: Principal) -> list[Scope]:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hexaops.platform import queries
-from hexaops.platform.access import resolve_user
+from hexaops.platform.access import organization_slugs, resolve_user
 from hexaops.platform.actions import ActionPipeline
 from hexaops.platform.db.engine import create_platform_engine
 from hexaops.platform.domain import ActionStatus, Principal
@@ -106,6 +106,12 @@ class Platform:
     def organizations(self, principal: Principal) -> list[OrganizationView]:
         with self.sessions() as s:
             return queries.organizations(s, principal)
+
+    def organization_slugs(self, principal: Principal) -> list[str]:
+        """The slugs of the principal's organizations (cheaper than `organizations`)."""
+        # One statement, read outside a transaction: no BEGIN and ROLLBACK round trips.
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            return organization_slugs(connection, principal)
 
     def members(self, principal: Principal, org: str) -> list[MemberView]:
         with self.sessions() as s:

@@ -102,7 +102,7 @@ class ToolContext:
         """The slugs of the principal's organizations, read once per context (a turn's calls
         share them; the platform core still checks membership on everything it does)."""
         if self._org_slugs is None:
-            self._org_slugs = [o.slug for o in self.platform.organizations(self.principal)]
+            self._org_slugs = self.platform.organization_slugs(self.principal)
         return self._org_slugs
 
     def organization(self, org: str | None = None) -> str:
