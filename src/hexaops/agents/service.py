@@ -15,6 +15,7 @@ import asyncio
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Final
 
 from langchain.agents.middleware import AgentMiddleware
@@ -377,45 +378,15 @@ class AgentService:
     def _play(self, emit: Emit, start: _Start, turn_id: str | None) -> None:
         """Run the turn in this thread, emitting its events; they end with its Usage, then an
         Answer, an ApprovalRequested or an Error."""
-        context = self._context(start, turn_id)
-        end = TurnEnd()
-        try:
-            for update in self.graph.stream(
-                start.payload,
-                self._config(start.session_id) | {"callbacks": [TokenStream(emit)]},
-                context=context,
-                stream_mode="updates",
-                durability=self.durability,
-            ):
-                _fold(end, update, emit)
-            final = _final(end, start)
-        except (PlatformError, GraphRecursionError) as exc:
-            final = _failure(exc)
-        finally:
-            _done(self.usage, context)
-        emit(turn_usage(context.usage))
-        emit(final)
+        with _Run(emit, start, self._context(start, turn_id), self) as run:
+            for update in self.graph.stream(start.payload, **run.options):
+                run.fold(update)
 
     async def _aplay(self, emit: Emit, start: _Start, turn_id: str | None) -> None:
         """`_play` on the running event loop."""
-        context = self._context(start, turn_id)
-        end = TurnEnd()
-        try:
-            async for update in self.graph.astream(
-                start.payload,
-                self._config(start.session_id) | {"callbacks": [TokenStream(emit)]},
-                context=context,
-                stream_mode="updates",
-                durability=self.durability,
-            ):
-                _fold(end, update, emit)
-            final = _final(end, start)
-        except (PlatformError, GraphRecursionError) as exc:
-            final = _failure(exc)
-        finally:
-            _done(self.usage, context)
-        emit(turn_usage(context.usage))
-        emit(final)
+        with _Run(emit, start, self._context(start, turn_id), self) as run:
+            async for update in self.graph.astream(start.payload, **run.options):
+                run.fold(update)
 
     def _context(self, start: _Start, turn_id: str | None) -> AgentContext:
         return AgentContext(
@@ -447,35 +418,62 @@ class _Start:
     before: tuple[int, int]  # tokens of the session, and of the organization today
 
 
-def _fold(end: TurnEnd, update: dict[str, Any], emit: Emit) -> None:
-    end.update(update)
-    for event in update_events(update):
-        if not isinstance(event, Notice) or end.first_time(event):
-            emit(event)
+class _Run:
+    """One run of the graph for a turn, whichever way it is driven (`graph.stream` or
+    `astream`): the options it runs with, the events of each update (`fold`), and its end —
+    the usage saved and the tools closed whatever happens, then the Usage and the last event
+    (an expected failure becomes an Error event; anything else propagates)."""
 
+    def __init__(
+        self, emit: Emit, start: _Start, context: AgentContext, service: AgentService
+    ) -> None:
+        self.emit, self.start, self.context, self.usage = emit, start, context, service.usage
+        self.end = TurnEnd()
+        self.options: dict[str, Any] = {
+            "config": service._config(start.session_id) | {"callbacks": [TokenStream(emit)]},
+            "context": context,
+            "stream_mode": "updates",
+            "durability": service.durability,
+        }
 
-def _final(end: TurnEnd, start: _Start) -> AgentEvent:
-    """The turn's last event: the approval it stopped for, or its answer."""
-    if end.interrupts:
-        first = end.interrupts[0]
-        return ApprovalRequested(
-            session_id=start.session_id, interrupt_id=first.id, request=dict(first.value)
+    def __enter__(self) -> _Run:
+        return self
+
+    def fold(self, update: dict[str, Any]) -> None:
+        self.end.update(update)
+        for event in update_events(update):
+            if not isinstance(event, Notice) or self.end.first_time(event):
+                self.emit(event)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        try:
+            if exc is None:
+                final = self._final()
+            elif isinstance(exc, PlatformError):  # incl. ProviderUnavailable / ProviderRejected
+                final = Error(message=exc.message)
+            elif isinstance(exc, GraphRecursionError):
+                final = Error(message="the turn took too many steps; ask a narrower question")
+            else:
+                return False
+        finally:  # also what a stop for approval (or a failure) left
+            save_usage(self.usage, self.context)
+            self.context.tools.close()
+        self.emit(turn_usage(self.context.usage))
+        self.emit(final)
+        return True
+
+    def _final(self) -> AgentEvent:
+        """The turn's last event: the approval it stopped for, or its answer."""
+        end, start = self.end, self.start
+        if end.interrupts:
+            first = end.interrupts[0]
+            return ApprovalRequested(
+                session_id=start.session_id, interrupt_id=first.id, request=dict(first.value)
+            )
+        return Answer(
+            text=end.last.text if end.last is not None else "",
+            specialist=end.specialist if end.routed else start.specialist,
+            session_id=start.session_id,
         )
-    return Answer(
-        text=end.last.text if end.last is not None else "",
-        specialist=end.specialist if end.routed else start.specialist,
-        session_id=start.session_id,
-    )
-
-
-def _failure(exc: PlatformError | GraphRecursionError) -> Error:
-    if isinstance(exc, PlatformError):  # incl. ProviderUnavailable / ProviderRejected
-        return Error(message=exc.message)
-    return Error(message="the turn took too many steps; ask a narrower question")
-
-
-def _done(usage: UsageStore, context: AgentContext) -> None:
-    """Whatever the turn's end: its usage is saved (also what a stop for approval or a failure
-    left) and its tools' clients closed."""
-    save_usage(usage, context)
-    context.tools.close()
