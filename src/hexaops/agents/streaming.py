@@ -2,9 +2,10 @@
 
 That mode would give the tokens too, but it runs every step of the graph on a thread pool made
 for that one run, for each turn. Here the graph runs inline (stream mode "updates") and
-`TokenStream` hands each token to an `Emit` callback as the model writes it. A caller already
-on a worker thread (the API's turn runner) takes the events through the callback; `pulled`
-turns them into an iterator, running the turn on one reused thread.
+`TokenStream` hands each token to an `Emit` callback as the model writes it. The API's turn
+runner takes the events through the callback, its turns running as tasks on the event loop;
+`pulled` turns them into an iterator for the sync interfaces, running the turn on one reused
+thread.
 """
 
 from __future__ import annotations
