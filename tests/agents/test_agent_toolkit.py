@@ -7,6 +7,7 @@ from typing import Any
 
 from langchain.tools import ToolRuntime
 from langchain_core.messages import ToolMessage
+from pydantic import BaseModel, model_serializer
 
 from hexaops.agents.context import AgentContext
 from hexaops.agents.quoting import quote_tool_result, unquote_tool_result
@@ -109,3 +110,36 @@ def test_agent_tools_act_as_the_runs_principal_scoped_by_its_session(
     assert first["data"]["idempotency_key"] == "tool:thread-1/toolu_1"
     assert run_as("dev@acme.example", "thread-1")["data"]["id"] == first["data"]["id"]
     assert run_as("viewer@acme.example", "thread-9")["error_code"] == "forbidden"
+
+
+class _Watched(BaseModel):
+    """A piece of the conversation that counts how often it is copied out (dumped)."""
+
+    dumps: int = 0
+
+    @model_serializer
+    def _dump(self) -> dict[str, int]:
+        self.dumps += 1
+        return {"dumps": self.dumps}
+
+
+def test_a_tool_call_does_not_copy_the_conversation(
+    tool_context: Callable[..., ToolContext],
+) -> None:
+    # The runtime carries the whole graph state; copying it on every call would make each tool
+    # call slower the longer the conversation.
+    (workspaces,) = agent_tools(["platform_workspaces"])
+    watched = _Watched()
+    runtime = ToolRuntime(
+        state={"messages": [watched] * 200},
+        context=AgentContext(tool_context("dev@acme.example"), "thread-1", "t", "x", "x"),
+        config={},
+        stream_writer=lambda _: None,
+        tool_call_id="toolu_1",
+        store=None,
+    )
+    answer = workspaces.invoke(_call(workspaces.name, {"runtime": runtime}, "toolu_1"))
+    fields = unquote_tool_result(str(answer.content))
+    assert fields is not None
+    assert fields["status"] == "ok"
+    assert watched.dumps == 0

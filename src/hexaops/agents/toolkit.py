@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, InjectedToolArg, InjectedToolCallId, StructuredTool
-from pydantic import ValidationError, create_model
+from pydantic import PlainSerializer, ValidationError, create_model
 
 from hexaops.agents.context import AgentContext
 from hexaops.agents.quoting import quote_tool_result
@@ -32,6 +32,12 @@ def scoped_call_id(session_id: str | None, tool_call_id: str) -> str:
     return f"{session_id}/{tool_call_id}" if session_id else tool_call_id
 
 
+# LangChain dumps a tool's validated input (`model_dump`) only to see which fields it has; a
+# runtime left as `Any` would be dumped field by field, with the whole conversation in its
+# state, on every tool call. It is passed on as the object it is, never dumped.
+_Runtime = Annotated[Any, InjectedToolArg, PlainSerializer(lambda _: None, return_type=None)]
+
+
 def _langchain_tool(
     found: Tool[Any], fixed: ToolContext | None = None, session: str | None = None
 ) -> BaseTool:
@@ -39,7 +45,7 @@ def _langchain_tool(
     schema = create_model(
         f"{found.args.__name__}Call",
         __base__=found.args,
-        runtime=(Annotated[Any, InjectedToolArg], None),
+        runtime=(_Runtime, None),
         tool_call_id=(Annotated[str, InjectedToolCallId], ...),
     )
 
