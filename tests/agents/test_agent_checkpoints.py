@@ -29,3 +29,17 @@ def test_concurrent_setups_on_a_fresh_schema_all_finish(platform: Platform) -> N
         thread.join(timeout=60)
     assert not failed, failed
     assert sorted(done) == ["t0", "t1", "t2"]
+
+
+def test_checkpoints_wait_for_the_disk_flush_unless_told_not_to(platform: Platform) -> None:
+    """The incident workflow's checkpoints (durability "sync": no action twice) are flushed
+    before a write returns; the chat sessions' may skip the flush."""
+    for flushed, expected in ((True, "on"), (False, "off")):
+        pool, _ = open_checkpointer(platform, "flush_checkpoints", synchronous_commit=flushed)
+        try:
+            with pool.connection() as conn:
+                row = conn.execute("SHOW synchronous_commit").fetchone()
+        finally:
+            pool.close()
+        assert row is not None
+        assert row["synchronous_commit"] == expected

@@ -133,10 +133,18 @@ class PooledSaver(PostgresSaver):
 
 
 def open_checkpointer(
-    platform: Platform, schema: str, max_connections: int = 16
+    platform: Platform, schema: str, max_connections: int = 16, *, synchronous_commit: bool = True
 ) -> tuple[ConnectionPool[Connection[DictRow]], PooledSaver]:
     """A connection pool (close it when done) and a saver on `schema`, its tables created.
-    Processes starting together (API replicas, workers) take turns creating the tables."""
+    Processes starting together (API replicas, workers) take turns creating the tables.
+
+    `synchronous_commit=False`: a write returns before PostgreSQL has flushed it to disk (its
+    `synchronous_commit = off`, for this pool's sessions only). A crash of PostgreSQL itself
+    (not of hexaops) can then lose the writes of its last moments (at most three times its
+    `wal_writer_delay`, 0.6 s by default) — never corrupt them."""
+    options = f"-c search_path={schema}"
+    if not synchronous_commit:
+        options += " -c synchronous_commit=off"
     pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
         checkpoint_url(platform),
         min_size=1,
@@ -145,7 +153,7 @@ def open_checkpointer(
             "autocommit": True,
             "prepare_threshold": 0,
             "row_factory": dict_row,
-            "options": f"-c search_path={schema}",
+            "options": options,
         },
         open=True,
     )

@@ -94,7 +94,14 @@ class AgentService:
         if middleware is None:  # the product's default: redaction, budgets, accounting
             middleware = guardrail_middleware(platform, settings, self.usage)
         self._resources = resources or {}
-        self._conn, self.checkpointer = open_checkpointer(platform, SCHEMA)
+        # A conversation's checkpoint is written once per turn, as the turn ends; waiting for
+        # PostgreSQL's disk flush was a third of that write. Without it, only a crash of
+        # PostgreSQL itself, in the moment after a turn, can lose that turn's checkpoint (the
+        # session then resumes from the turn before). What the turn did is not lost with it:
+        # its writes are platform actions, committed by the platform core with the flush.
+        self._conn, self.checkpointer = open_checkpointer(
+            platform, SCHEMA, synchronous_commit=False
+        )
         self.graph = build_agent_graph(
             model or choice.chat_model,  # type: ignore[union-attr]
             middleware=middleware,
