@@ -20,13 +20,14 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from hexaops.agents.offline.conversation import CLARIFY, PROPOSAL, read_turn
 from hexaops.agents.offline.registry import plan
 from hexaops.agents.offline.routing import route, routing_mode
 from hexaops.agents.offline.slots import extract
 from hexaops.agents.offline.steps import Answer, Situation, ToolCalls
+from hexaops.agents.providers.bindings import ToolBindings
 from hexaops.agents.quoting import unquote_tool_result
 from hexaops.tools.budget import estimate_tokens
 
@@ -61,6 +62,7 @@ class OfflinePlanner(BaseChatModel):
     # same request in two conversations would replay one action: give each conversation its
     # own session (e.g. the thread id). Empty: ids depend on the messages only.
     session: str = ""
+    _bindings: ToolBindings = PrivateAttr(default_factory=ToolBindings)
 
     @property
     def _llm_type(self) -> str:
@@ -78,11 +80,15 @@ class OfflinePlanner(BaseChatModel):
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """A planner that may call exactly these tools."""
-        specs: dict[str, dict[str, Any]] = {}
-        for item in tools:
-            function = convert_to_openai_tool(item)["function"]
-            specs[str(function["name"])] = dict(function)
-        return OfflinePlanner(tool_specs=specs, session=self.session)
+
+        def bind() -> OfflinePlanner:
+            specs: dict[str, dict[str, Any]] = {}
+            for item in tools:
+                function = convert_to_openai_tool(item)["function"]
+                specs[str(function["name"])] = dict(function)
+            return OfflinePlanner(tool_specs=specs, session=self.session)
+
+        return self._bindings.get(tools, {"tool_choice": tool_choice, **kwargs}, bind)
 
     def decide(self, messages: Sequence[BaseMessage]) -> AIMessage:
         """The next message of the conversation: tool calls or an answer."""

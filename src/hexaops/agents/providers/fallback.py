@@ -35,8 +35,9 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 from langchain_core.tools import BaseTool
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
+from hexaops.agents.providers.bindings import ToolBindings
 from hexaops.agents.providers.errors import (
     Failure,
     ProviderUnavailable,
@@ -105,6 +106,7 @@ class FallbackChatModel(BaseChatModel):
     max_retry_after_seconds: float = 30.0
     cooldown_seconds: float = 30.0
     breaker: CircuitBreaker = Field(default_factory=CircuitBreaker, exclude=True)
+    _bindings: ToolBindings = PrivateAttr(default_factory=ToolBindings)
 
     @property
     def _llm_type(self) -> str:
@@ -128,10 +130,15 @@ class FallbackChatModel(BaseChatModel):
                 raise TypeError(f"cannot bind tools to {type(model).__name__}")
             return model.bind_tools(tools, tool_choice=tool_choice, **kwargs)
 
-        update: dict[str, Any] = {"primary": bound(self.primary)}
-        if self.fallback is not None:
-            update["fallback"] = bound(self.fallback)
-        return self.model_copy(update=update)
+        def bind() -> FallbackChatModel:
+            update: dict[str, Any] = {"primary": bound(self.primary)}
+            if self.fallback is not None:
+                update["fallback"] = bound(self.fallback)
+            copy = self.model_copy(update=update)
+            copy._bindings = ToolBindings()  # the copy's own (it is bound already)
+            return copy
+
+        return self._bindings.get(tools, {"tool_choice": tool_choice, **kwargs}, bind)
 
     # -- the retry policy -------------------------------------------------------------------
 
