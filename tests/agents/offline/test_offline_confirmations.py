@@ -114,9 +114,9 @@ def test_patch_it_offers_the_image_bump(
     assert "hexaops_proposal" not in listed[-1].additional_kwargs
 
 
-def _recommendation(text: str) -> tuple[Situation, Call]:
+def _recommendation(text: str, **more: dict[str, Any]) -> tuple[Situation, Call]:
     hpa = {"min_replicas": 2, "max_replicas": 49, "target_cpu_percent": 70}
-    data = {"changes": {"hpa": {"from": {**hpa, "max_replicas": 3}, "to": hpa}}}
+    data = {"changes": {"hpa": {"from": {**hpa, "max_replicas": 3}, "to": hpa}, **more}}
     call = Call(
         "scaling_recommend", {**SHOP, "application": "frontend"}, {"status": "ok", "data": data}
     )
@@ -145,6 +145,13 @@ def test_cannot_scale_far_enough_offers_the_recommended_autoscaler() -> None:
     offer = intent.propose(s, call)
     assert offer is not None
     assert offer[0] == "scaling_apply"
+    # One that also changes the resources (two platform actions) offers the autoscaler first.
+    cpu = {"cpu_limit": {"from": "500m", "to": "900m"}}
+    s, call = _recommendation("right-size frontend in acme-prod", **cpu)
+    offer = intent.propose(s, call)
+    assert offer is not None
+    assert offer[0] == "platform_application_set_hpa"
+    assert "the other changes stay proposals" in intent.suggestion(s, call)
 
 
 @pytest.mark.parametrize(

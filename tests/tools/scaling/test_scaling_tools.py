@@ -289,3 +289,40 @@ def test_a_telemetry_outage_is_an_actionable_error(
     assert result.status == "error"
     assert result.error_code == "backend_unavailable"
     assert "retry" in result.summary
+
+
+def test_apply_plans_without_changing_and_a_retried_call_requests_once(
+    platform: Platform, tool_context: Context
+) -> None:
+    args = {**CHECKOUT, "proposed": {"min_replicas": 2, "max_replicas": 5}}
+    dev = tool_context("dev@acme.example")
+
+    planned = ok(run_tool(dev, "scaling_apply", {**args, "dry_run": True}, call_id="s/1"))
+    assert planned["action"]["operation"] == "application.set_hpa"
+    assert planned["action"]["id"] is None  # a plan: nothing recorded, nothing changed
+    assert _autoscaling(platform) is None
+
+    first = ok(run_tool(dev, "scaling_apply", args, call_id="s/1"))
+    again = run_tool(dev, "scaling_apply", args, call_id="s/1")
+    assert again.status == "empty"  # applied already: nothing requested twice
+    recorded = platform.action_by_key(platform.user("dev@acme.example"), "tool:s/1")
+    assert recorded is not None
+    assert recorded.id == first["action"]["id"]
+    assert _autoscaling(platform) == {
+        "min_replicas": 2,
+        "max_replicas": 5,
+        "target_cpu_percent": 70,
+    }
+
+
+def test_a_change_of_two_actions_is_not_planned_as_one(tool_context: Context) -> None:
+    proposed = {"min_replicas": 2, "max_replicas": 5, "cpu_limit": "900m"}
+    dev = tool_context("dev@acme.example")
+    planned = run_tool(dev, "scaling_apply", {**CHECKOUT, "proposed": proposed, "dry_run": True})
+    assert planned.status == "error"
+    assert "two platform actions" in planned.summary
+
+
+def _autoscaling(platform: Platform) -> dict[str, Any] | None:
+    apps = platform.applications(platform.user("dev@acme.example"), "acme-prod", "shop", "acme")
+    return next(a for a in apps if a.name == "checkout").autoscaling

@@ -419,7 +419,9 @@ class Recommend(Intent):
             return None
         hpa = _hpa_change(call.data)
         app = call.args.get("application")
-        if hpa and app and _CEILING.search(s.slots.text):
+        # A "yes" approves one platform action: a recommendation that changes the autoscaler
+        # and more offers the autoscaler first (the rest stays a proposal).
+        if hpa and app and (_CEILING.search(s.slots.text) or len(_changes(call.data)) > 1):
             where = {k: call.args.get(k) for k in ("workspace", "project")}
             return ("platform_application_set_hpa", {**where, "name": app, **hpa})
         if not s.bound("scaling_apply"):
@@ -441,10 +443,15 @@ class Recommend(Intent):
         return super().suggestion(s, call) if offer else ""
 
 
+def _changes(data: Any) -> dict[str, Any]:
+    """What a scaling recommendation changes (setting → from/to)."""
+    changes = data.get("changes") if isinstance(data, dict) else None
+    return changes if isinstance(changes, dict) else {}
+
+
 def _hpa_change(data: Any) -> dict[str, int] | None:
     """The recommended autoscaler bounds, when the recommendation changes them."""
-    changes = data.get("changes") if isinstance(data, dict) else None
-    hpa = (changes or {}).get("hpa") if isinstance(changes, dict) else None
+    hpa = _changes(data).get("hpa")
     to = hpa.get("to") if isinstance(hpa, dict) else None
     keys = ("min_replicas", "max_replicas", "target_cpu_percent")
     if not isinstance(to, dict) or not all(isinstance(to.get(k), int) for k in keys):

@@ -19,7 +19,7 @@ from hexaops.platform.domain import Resources
 from hexaops.platform.drivers.contract import HpaSpec
 from hexaops.platform.errors import InvalidInput, PlatformError
 from hexaops.platform.names import format_cpu, format_memory
-from hexaops.platform.views import ApplicationView, FunctionView
+from hexaops.platform.views import ActionView, ApplicationView, FunctionView
 from hexaops.tools.args import ToolArgs, Window
 from hexaops.tools.context import ToolContext
 from hexaops.tools.contract import Evidence, Outcome, tool
@@ -100,6 +100,9 @@ class ApplyArgs(WhatIfArgs):
     proposed: Literal["recommended"] | ProposedSettings = Field(
         default="recommended",
         description='Settings to request: "recommended" or explicit values.',
+    )
+    dry_run: bool = Field(
+        default=False, description="Only plan: show what would change, change nothing."
     )
 
 
@@ -387,15 +390,29 @@ def scaling_apply(ctx: ToolContext, args: ApplyArgs) -> Outcome:
             subject.evidence,
             empty=True,
         )
+    if args.dry_run and len(requests) > 1:
+        # An approval decides one platform action: a change that needs two is requested as two.
+        kinds = " and ".join(kind for kind, _ in requests)
+        raise InvalidInput(
+            f"{subject.target}: this change needs two platform actions ({kinds}); request them "
+            "one at a time: the autoscaler with explicit min_replicas/max_replicas/"
+            "target_cpu_percent, the resources with explicit requests and limits"
+        )
     actions: list[dict[str, Any]] = []
-    for kind, params in requests:
+    views: list[ActionView] = []
+    for n, (kind, params) in enumerate(requests):
+        # A retried call requests nothing twice: each request's key derives from the call's.
+        key = f"tool:{ctx.call_id}" + (f"#{n + 1}" if n else "") if ctx.call_id else None
         try:
-            view = ctx.platform.request(ctx.principal, kind, params)
+            view = ctx.platform.request(
+                ctx.principal, kind, params, idempotency_key=key, dry_run=args.dry_run
+            )
         except PlatformError as exc:
             if not actions:
                 raise
             actions.append({"operation": kind, "status": "refused", "error": exc.message})
             continue
+        views.append(view)
         actions.append(view.model_dump(mode="json", exclude={"plan"}) | {"plan": view.plan})
     evidence = [
         *subject.evidence,
@@ -409,4 +426,9 @@ def scaling_apply(ctx: ToolContext, args: ApplyArgs) -> Outcome:
         f"{a['operation']} {a['status']}" + (f" (action {a['id']})" if a.get("id") else "")
         for a in actions
     )
-    return Outcome(summary, {"target": subject.target, "actions": actions}, evidence)
+    if args.dry_run:
+        summary = f"planned (dry run: nothing changed) — {summary}"
+    data: dict[str, Any] = {"target": subject.target, "actions": actions}
+    if len(views) == 1:  # the one action, as the approvals read a write's result
+        data["action"] = views[0].model_dump(mode="json")
+    return Outcome(summary, data, evidence)
