@@ -39,6 +39,13 @@ class ToolContext:
     _owned: list[Any] = field(default_factory=list)
     _org_slugs: list[str] | None = field(default=None, repr=False)
 
+    def action_key(self, n: int = 1) -> str | None:
+        """The idempotency key of this call's `n`-th platform request: a retried call requests
+        nothing twice (the agents' approvals find the first request by it)."""
+        if not self.call_id:
+            return None
+        return f"tool:{self.call_id}" + (f"#{n}" if n > 1 else "")
+
     # -- clients -------------------------------------------------------------------------
 
     def resource(self, key: str, factory: Callable[[], T], *, owned: bool = True) -> T:

@@ -319,7 +319,7 @@ def _operation_tool(kind: str, operation: type[Operation]) -> Tool[Any]:
         view = ctx.platform.submit(
             ctx.principal,
             build_operation(kind, params),
-            idempotency_key=f"tool:{ctx.call_id}" if ctx.call_id else None,
+            idempotency_key=ctx.action_key(),
             dry_run=bool(getattr(args, "dry_run", False)),
         )
         return Outcome(_action_outcome(view), view.model_dump(mode="json"), [_evidence(view)])

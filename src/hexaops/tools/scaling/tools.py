@@ -19,7 +19,7 @@ from hexaops.platform.domain import Resources
 from hexaops.platform.drivers.contract import HpaSpec
 from hexaops.platform.errors import InvalidInput, PlatformError
 from hexaops.platform.names import format_cpu, format_memory
-from hexaops.platform.views import ActionView, ApplicationView, FunctionView
+from hexaops.platform.views import ApplicationView, FunctionView
 from hexaops.tools.args import ToolArgs, Window
 from hexaops.tools.context import ToolContext
 from hexaops.tools.contract import Evidence, Outcome, tool
@@ -399,20 +399,16 @@ def scaling_apply(ctx: ToolContext, args: ApplyArgs) -> Outcome:
             "target_cpu_percent, the resources with explicit requests and limits"
         )
     actions: list[dict[str, Any]] = []
-    views: list[ActionView] = []
-    for n, (kind, params) in enumerate(requests):
-        # A retried call requests nothing twice: each request's key derives from the call's.
-        key = f"tool:{ctx.call_id}" + (f"#{n + 1}" if n else "") if ctx.call_id else None
+    for n, (kind, params) in enumerate(requests, start=1):
         try:
             view = ctx.platform.request(
-                ctx.principal, kind, params, idempotency_key=key, dry_run=args.dry_run
+                ctx.principal, kind, params, idempotency_key=ctx.action_key(n), dry_run=args.dry_run
             )
         except PlatformError as exc:
             if not actions:
                 raise
             actions.append({"operation": kind, "status": "refused", "error": exc.message})
             continue
-        views.append(view)
         actions.append(view.model_dump(mode="json", exclude={"plan"}) | {"plan": view.plan})
     evidence = [
         *subject.evidence,
@@ -429,6 +425,6 @@ def scaling_apply(ctx: ToolContext, args: ApplyArgs) -> Outcome:
     if args.dry_run:
         summary = f"planned (dry run: nothing changed) — {summary}"
     data: dict[str, Any] = {"target": subject.target, "actions": actions}
-    if len(views) == 1:  # the one action, as the approvals read a write's result
-        data["action"] = views[0].model_dump(mode="json")
+    if len(requests) == 1:  # the one action, as the approvals read a write's result
+        data["action"] = actions[0]
     return Outcome(summary, data, evidence)

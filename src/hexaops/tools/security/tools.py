@@ -192,7 +192,7 @@ def propose_image_bump(ctx: ToolContext, args: ImageBumpArgs) -> Outcome:
         ctx.principal,
         "application.deploy",
         params,
-        idempotency_key=f"tool:{ctx.call_id}" if ctx.call_id else None,
+        idempotency_key=ctx.action_key(),
         dry_run=args.dry_run,
     )
     if args.dry_run:
