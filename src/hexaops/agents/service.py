@@ -94,11 +94,9 @@ class AgentService:
         if middleware is None:  # the product's default: redaction, budgets, accounting
             middleware = guardrail_middleware(platform, settings, self.usage)
         self._resources = resources or {}
-        # A conversation's checkpoint is written once per turn, as the turn ends; waiting for
-        # PostgreSQL's disk flush was a third of that write. Without it, only a crash of
-        # PostgreSQL itself, in the moment after a turn, can lose that turn's checkpoint (the
-        # session then resumes from the turn before). What the turn did is not lost with it:
-        # its writes are platform actions, committed by the platform core with the flush.
+        # Without the disk flush (a third of a turn's checkpoint write), only a crash of
+        # PostgreSQL right after a turn can lose its checkpoint: the session resumes from the
+        # turn before, and the turn's writes, platform actions, were committed with the flush.
         self._conn, self.checkpointer = open_checkpointer(
             platform, SCHEMA, synchronous_commit=False
         )
